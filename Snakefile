@@ -1,0 +1,26 @@
+# Calving-front time series of Greenland's outlet glaciers from multi-sensor satellite imagery.
+# Usage: snakemake --cores 8 results/demo_fronts.gpkg   (see README.md)
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, schema="workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/scenes.smk"
+include: "workflow/rules/preprocess.smk"
+include: "workflow/rules/inference.smk"
+include: "workflow/rules/vectorize.smk"
+include: "workflow/rules/timeseries.smk"
+include: "workflow/rules/evaluation.smk"
+include: "workflow/rules/training.smk"
+
+
+rule all:
+    input:
+        expand("results/{glacier}_fronts.gpkg", glacier=config["default_glaciers"]),

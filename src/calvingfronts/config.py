@@ -1,0 +1,197 @@
+"""The workflow configuration, read into typed records with checks that name the bad key.
+
+The JSON schema (``workflow/schemas/config.schema.yaml``) checks shapes and types; the checks
+here are the ones a schema cannot express: an area of interest that is not empty, a fjord
+polygon that is valid and lies in the area of interest, date ranges in order, known sensors.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import shapely
+from shapely.geometry import Polygon, box, shape
+
+from calvingfronts.grid import GLACIER_CRS, GlacierGrid
+from calvingfronts.sensors import SENSORS
+
+HISTOGRAM_TREATMENTS = ("equalize", "linear", "none")
+
+
+class ConfigError(ValueError):
+    """An invalid configuration value, with the dotted key that holds it."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(f"config key '{key}': {message}")
+        self.key = key
+
+
+@dataclass(frozen=True)
+class SensorSettings:
+    sensor: str
+    source: str
+    pixel_size: float
+    start: date
+    end: date | None
+    options: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GlacierConfig:
+    name: str
+    aoi: tuple[float, float, float, float]
+    fjord: Polygon
+    flow_azimuth: float | None
+    sensors: dict[str, SensorSettings]
+    description: str = ""
+
+    def grid(self, sensor: str) -> GlacierGrid:
+        return GlacierGrid.snapped(self.aoi, self.sensors[sensor].pixel_size)
+
+
+def _as_date(value, key: str) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(key, f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def load_fjord(value, key: str, base_dir: Path) -> Polygon:
+    """The fjord polygon: a vector file (first polygon, any CRS) or inline [x, y] pairs."""
+    if isinstance(value, str):
+        path = Path(value)
+        if not path.is_absolute():
+            path = base_dir / path
+        if not path.exists():
+            raise ConfigError(key, f"fjord outline file {path} does not exist")
+        if path.suffix.lower() in (".geojson", ".json"):
+            # Read GeoJSON directly: cheap, and keeps config checks free of GDAL start-up.
+            document = json.loads(path.read_text())
+            features = document.get("features", [document])
+            geometries = [shape(f.get("geometry", f)) for f in features]
+            crs_name = (document.get("crs") or {}).get("properties", {}).get("name", GLACIER_CRS)
+            if "3413" not in crs_name:
+                import geopandas
+
+                geometries = list(geopandas.GeoSeries(geometries, crs=crs_name).to_crs(GLACIER_CRS))
+        else:
+            import geopandas
+
+            frame = geopandas.read_file(path)
+            if frame.crs is not None:
+                frame = frame.to_crs(GLACIER_CRS)
+            geometries = list(frame.geometry)
+        polygons = [g for g in geometries if g is not None and g.geom_type == "Polygon"]
+        if not polygons:
+            raise ConfigError(key, f"{path} holds no Polygon")
+        fjord = polygons[0]
+    else:
+        try:
+            fjord = Polygon(value)
+        except (TypeError, ValueError) as error:
+            raise ConfigError(key, f"not a list of [x, y] pairs: {error}") from None
+    if not fjord.is_valid:
+        raise ConfigError(key, f"fjord polygon is invalid: {shapely.is_valid_reason(fjord)}")
+    return fjord
+
+
+def glacier_config(config: dict, name: str, base_dir: str | Path = ".") -> GlacierConfig:
+    """The checked configuration of one glacier."""
+    base_dir = Path(base_dir)
+    glaciers = config.get("glaciers") or {}
+    if name not in glaciers:
+        known = ", ".join(sorted(glaciers)) or "none"
+        raise ConfigError("glaciers", f"no glacier {name!r} (configured: {known})")
+    entry = glaciers[name]
+    prefix = f"glaciers.{name}"
+    aoi = tuple(float(v) for v in entry["aoi"])
+    if len(aoi) != 4 or not (aoi[0] < aoi[2] and aoi[1] < aoi[3]):
+        raise ConfigError(f"{prefix}.aoi", f"{list(aoi)} is not [xmin, ymin, xmax, ymax]")
+    fjord = load_fjord(entry["fjord"], f"{prefix}.fjord", base_dir)
+    if not fjord.intersects(box(*aoi)):
+        raise ConfigError(f"{prefix}.fjord", "fjord polygon lies outside the area of interest")
+    sensors = {}
+    for sensor, settings in (entry.get("sensors") or {}).items():
+        key = f"{prefix}.sensors.{sensor}"
+        if sensor not in SENSORS:
+            raise ConfigError(key, f"unknown sensor; known: {', '.join(sorted(SENSORS))}")
+        start = _as_date(settings.get("start"), f"{key}.start")
+        end = _as_date(settings.get("end"), f"{key}.end")
+        if start is None:
+            raise ConfigError(f"{key}.start", "a start date is required")
+        if end is not None and end < start:
+            raise ConfigError(f"{key}.end", f"end {end} is before start {start}")
+        pixel_size = float(settings.get("pixel_size", SENSORS[sensor].default_pixel_size))
+        if pixel_size <= 0:
+            raise ConfigError(f"{key}.pixel_size", "must be positive")
+        options = {
+            k: v for k, v in settings.items() if k not in ("source", "pixel_size", "start", "end")
+        }
+        sensors[sensor] = SensorSettings(
+            sensor=sensor,
+            source=settings["source"],
+            pixel_size=pixel_size,
+            start=start,
+            end=end,
+            options=options,
+        )
+    azimuth = entry.get("flow_azimuth")
+    return GlacierConfig(
+        name=name,
+        aoi=aoi,
+        fjord=fjord,
+        flow_azimuth=None if azimuth is None else float(azimuth),
+        sensors=sensors,
+        description=entry.get("description", ""),
+    )
+
+
+def model_histogram(path: Path) -> str | None:
+    """The histogram treatment recorded in an ONNX model's metadata, if any."""
+    import onnxruntime
+
+    try:
+        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as error:  # onnxruntime raises its own untyped errors
+        raise ConfigError("model", f"{path} is not a readable ONNX model: {error}") from None
+    return session.get_modelmeta().custom_metadata_map.get("histogram")
+
+
+def check_config(config: dict, base_dir: str | Path = ".") -> None:
+    """Raise ConfigError for the first semantic problem; the schema has checked the shapes."""
+    if config.get("histogram") not in HISTOGRAM_TREATMENTS:
+        raise ConfigError("histogram", f"must be one of {', '.join(HISTOGRAM_TREATMENTS)}")
+    model = Path(config["model"])
+    if not model.is_absolute():
+        model = Path(base_dir) / model
+    if not model.exists():
+        raise ConfigError("model", f"model file {model} does not exist")
+    trained_with = model_histogram(model)
+    if trained_with is not None and trained_with != config["histogram"]:
+        raise ConfigError(
+            "histogram",
+            f"'{config['histogram']}' differs from '{trained_with}', the treatment that "
+            f"{model} was trained with; the network only knows images prepared like its own",
+        )
+    for name in config.get("glaciers") or {}:
+        glacier = glacier_config(config, name, base_dir)
+        for sensor, settings in glacier.sensors.items():
+            if settings.source == "synthetic" and glacier.flow_azimuth is None:
+                raise ConfigError(
+                    f"glaciers.{name}.flow_azimuth",
+                    f"the synthetic source (sensor {sensor}) needs the direction of ice flow",
+                )
+            if settings.source == "local" and "manifest" not in settings.options:
+                raise ConfigError(
+                    f"glaciers.{name}.sensors.{sensor}.manifest",
+                    "the local source needs a manifest CSV (path,sensor,acquired[,scene_id])",
+                )

@@ -1,0 +1,222 @@
+"""The per-scene stages with their file I/O: what each workflow rule runs.
+
+Each function reads its inputs, calls the pure functions of the science modules and writes
+its one output atomically. A scene's failure is turned into a rejection marker (see
+:mod:`calvingfronts.raster_io`) instead of an error, so one bad scene never stops the run;
+the rejection travels to the ``rejected`` layer with the stage that stopped it. Errors that
+are not the scene's fault (a missing model, a bad configuration) still raise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from rasterio.errors import RasterioError
+from rasterio.features import geometry_mask
+
+from calvingfronts.config import GlacierConfig
+from calvingfronts.preprocess import normalize, screen_coverage
+from calvingfronts.raster_io import Raster, atomic_path, read_raster, write_raster, write_rejected
+from calvingfronts.rejection import SceneRejected
+from calvingfronts.scenes import Scene, format_utc
+from calvingfronts.sensors import get_sensor
+from calvingfronts.sources import get_source, source_options
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def rejecting(stage: str, output: str | os.PathLike, scene: Scene) -> Iterator[None]:
+    """Write a rejection marker to ``output`` if the scene fails inside the block.
+
+    Anything raised while handling one scene's pixels is that scene's problem: an unreadable
+    file, a server that answered garbage, a raster with no data. It is logged with its
+    traceback and recorded, and the run goes on with the other scenes.
+    """
+    try:
+        yield
+    except SceneRejected as rejection:
+        log.warning("scene %s rejected at %s: %s", scene.scene_id, rejection.stage, rejection)
+        write_rejected(output, rejection, tags=_scene_tags(scene))
+    except (RasterioError, OSError, ValueError, RuntimeError) as error:
+        log.exception("scene %s failed at %s", scene.scene_id, stage)
+        rejection = SceneRejected(stage, f"{type(error).__name__}: {error}")
+        write_rejected(output, rejection, tags=_scene_tags(scene))
+
+
+def _scene_tags(scene: Scene) -> dict[str, str]:
+    return {
+        "SCENE_ID": scene.scene_id,
+        "SENSOR": scene.sensor,
+        "ACQUIRED": format_utc(scene.acquired),
+    }
+
+
+def fjord_mask(glacier: GlacierConfig, raster: Raster) -> np.ndarray:
+    """True inside the glacier's fjord polygon on the raster's grid."""
+    return geometry_mask(
+        [glacier.fjord], out_shape=raster.band.shape, transform=raster.transform, invert=True
+    )
+
+
+def list_stage(config: dict, glacier: GlacierConfig, sensor: str) -> list[Scene]:
+    settings = glacier.sensors[sensor]
+    source = get_source(settings.source)
+    scenes = source.list_scenes(
+        glacier, settings, source_options(config, settings.source, settings.options)
+    )
+    log.info(
+        "%s/%s: %d scene(s) listed from the %s source",
+        glacier.name,
+        sensor,
+        len(scenes),
+        settings.source,
+    )
+    return scenes
+
+
+def fetch_stage(config: dict, glacier: GlacierConfig, scene: Scene, output: str) -> None:
+    settings = glacier.sensors[scene.sensor]
+    with rejecting("fetch", output, scene):
+        source = get_source(scene.source)
+        raster = source.fetch_scene(
+            scene,
+            glacier,
+            glacier.grid(scene.sensor),
+            source_options(config, scene.source, settings.options),
+        )
+        raster.tags.update(_scene_tags(scene))
+        write_raster(output, raster)
+        log.info("fetched %s onto a %s grid", scene.scene_id, "x".join(map(str, raster.band.shape)))
+
+
+def preprocess_stage(
+    glacier: GlacierConfig,
+    scene: Scene,
+    fetched: str,
+    output: str,
+    histogram: str,
+    min_valid_fraction: float,
+) -> None:
+    """One normalized band in [0, 1] with NaN where there is no data."""
+    from calvingfronts.sensors import to_physical
+
+    with rejecting("preprocess", output, scene):
+        raster = read_raster(fetched)
+        sensor = get_sensor(scene.sensor)
+        values = to_physical(
+            raster.band,
+            sensor,
+            nodata=raster.nodata,
+            scale=(raster.scales or (1.0,))[0],
+            offset=(raster.offsets or (0.0,))[0],
+            sar_quantity=raster.tags.get("SAR_QUANTITY", "amplitude"),
+        )
+        valid = np.isfinite(values)
+        fraction = screen_coverage(valid, fjord_mask(glacier, raster), min_valid_fraction)
+        image = normalize(values, valid, histogram, sensor.value_range)
+        image[~valid] = np.nan
+        tags = {
+            **_scene_tags(scene),
+            "HISTOGRAM": histogram,
+            "VALID_FRACTION": f"{fraction:.4f}",
+        }
+        write_raster(
+            output,
+            Raster(image[np.newaxis], raster.transform, raster.crs, nodata=np.nan, tags=tags),
+        )
+
+
+def inference_stage(
+    model, scene: Scene, preprocessed: str, output: str, tile_size: int, overlap: int
+) -> None:
+    """Front probability over the whole area of interest; NaN where there is no data."""
+    with rejecting("inference", output, scene):
+        raster = read_raster(preprocessed)
+        image = raster.band
+        valid = np.isfinite(image)
+        probability = model.predict(np.where(valid, image, 0.0), tile_size, overlap)
+        probability[~valid] = np.nan
+        tags = {
+            **raster.tags,
+            "MODEL_NAME": model.info.name,
+            "MODEL_VERSION": model.info.version,
+            "PROVIDER": model.provider,
+        }
+        write_raster(
+            output,
+            Raster(
+                probability[np.newaxis].astype(np.float32),
+                raster.transform,
+                raster.crs,
+                nodata=np.nan,
+                tags=tags,
+            ),
+        )
+
+
+def vectorize_stage(
+    glacier: GlacierConfig, scene: Scene, probability_path: str, output: str, options: dict
+) -> dict:
+    """The scene's record: its front with quality figures, or why it has none."""
+    from calvingfronts.vectorize import extract_front
+
+    record = {
+        "glacier": glacier.name,
+        "sensor": scene.sensor,
+        "scene_id": scene.scene_id,
+        "acquired": format_utc(scene.acquired),
+        "source": scene.source,
+        "pixel_size_m": glacier.sensors[scene.sensor].pixel_size,
+    }
+    try:
+        raster = read_raster(probability_path)
+        probability = raster.band
+        valid = np.isfinite(probability)
+        result = extract_front(
+            np.where(valid, probability, 0.0).astype(np.float32),
+            raster.transform,
+            glacier.fjord,
+            valid=valid,
+            **options,
+        )
+        record.update(
+            model_name=raster.tags.get("MODEL_NAME"),
+            model_version=raster.tags.get("MODEL_VERSION"),
+            histogram=raster.tags.get("HISTOGRAM"),
+        )
+        quality = dict(result.quality)
+        if "VALID_FRACTION" in raster.tags:
+            quality["valid_fraction"] = float(raster.tags["VALID_FRACTION"])
+        if scene.cloud_cover is not None:
+            quality["cloud_cover"] = scene.cloud_cover
+        if result.front is None:
+            record.update(status="rejected", stage="vectorize", reason=result.reason)
+        else:
+            record.update(status="accepted", front_wkt=result.front.wkt, quality=quality)
+    except SceneRejected as rejection:
+        record.update(status="rejected", **rejection.as_record())
+    except (RasterioError, OSError, ValueError) as error:
+        log.exception("scene %s failed at vectorize", scene.scene_id)
+        record.update(
+            status="rejected", stage="vectorize", reason=f"{type(error).__name__}: {error}"
+        )
+    with atomic_path(output) as tmp:
+        Path(tmp).write_text(json.dumps(record, indent=1, sort_keys=True, default=_json_default))
+    if record["status"] == "rejected":
+        log.warning(
+            "scene %s rejected at %s: %s", scene.scene_id, record["stage"], record["reason"]
+        )
+    return record
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")

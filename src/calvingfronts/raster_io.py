@@ -1,0 +1,153 @@
+"""GeoTIFF reading and writing at the edges of the pipeline, always atomic.
+
+Files are written under a temporary name in the destination folder and renamed into place,
+so an interrupted job never leaves a half-written product that a later run would trust.
+
+A rejected scene is still a valid GeoTIFF: a 1 x 1 raster of nodata whose metadata tag
+``CALVINGFRONTS_REJECTED`` holds the stage and reason. Each per-scene rule therefore has
+exactly one output whatever happens, and :func:`read_raster` raises :class:`SceneRejected`
+when it meets one, so the rejection travels on to the GeoPackage.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from affine import Affine
+
+from calvingfronts.rejection import SceneRejected
+
+REJECTED_TAG = "CALVINGFRONTS_REJECTED"
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike):
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+@dataclass
+class Raster:
+    """Bands ``(count, height, width)`` on a grid, with their encoding and metadata tags."""
+
+    data: np.ndarray
+    transform: Affine
+    crs: str
+    nodata: float | None = None
+    scales: tuple[float, ...] | None = None
+    offsets: tuple[float, ...] | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def band(self) -> np.ndarray:
+        return self.data[0]
+
+
+def write_raster(path: str | os.PathLike, raster: Raster) -> None:
+    data = raster.data if raster.data.ndim == 3 else raster.data[np.newaxis]
+    count, height, width = data.shape
+    profile = {
+        "driver": "GTiff",
+        "height": height,
+        "width": width,
+        "count": count,
+        "dtype": data.dtype.name,
+        "crs": raster.crs,
+        "transform": raster.transform,
+        "nodata": raster.nodata,
+        "compress": "deflate",
+        "tiled": width >= 256 and height >= 256,
+    }
+    if profile["tiled"]:
+        profile.update(blockxsize=256, blockysize=256)
+    with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        dst.write(data)
+        if raster.scales is not None:
+            dst.scales = raster.scales
+        if raster.offsets is not None:
+            dst.offsets = raster.offsets
+        dst.update_tags(**{k: str(v) for k, v in raster.tags.items()})
+
+
+def write_rejected(
+    path: str | os.PathLike, rejection: SceneRejected, tags: dict[str, str] | None = None
+) -> None:
+    """Write the 1 x 1 marker raster that stands for a rejected scene."""
+    marker = Raster(
+        data=np.full((1, 1, 1), np.nan, dtype=np.float32),
+        transform=Affine(1.0, 0.0, 0.0, 0.0, -1.0, 1.0),
+        crs="EPSG:3413",
+        nodata=float("nan"),
+        tags={**(tags or {}), REJECTED_TAG: json.dumps(rejection.as_record())},
+    )
+    write_raster(path, marker)
+
+
+def read_raster(path: str | os.PathLike) -> Raster:
+    """Read a product of an earlier stage; raises SceneRejected for a rejection marker."""
+    with rasterio.open(path) as src:
+        tags = src.tags()
+        if REJECTED_TAG in tags:
+            record = json.loads(tags[REJECTED_TAG])
+            raise SceneRejected(record["stage"], record["reason"])
+        return Raster(
+            data=src.read(),
+            transform=src.transform,
+            crs=src.crs.to_string() if src.crs else "",
+            nodata=src.nodata,
+            scales=tuple(src.scales),
+            offsets=tuple(src.offsets),
+            tags=tags,
+        )
+
+
+def warp_to_grid(dataset, grid, bands=(1,), resampling=None) -> tuple[np.ndarray, float]:
+    """Read ``bands`` of an open rasterio dataset resampled onto a GlacierGrid.
+
+    Only the part of the source that covers the grid is read (through a warped VRT), which
+    matters for remote Cloud-Optimized GeoTIFFs. Returns float32 ``(bands, rows, cols)``
+    with NaN where the source has no data, and NaN as the nodata value.
+    """
+    from rasterio.enums import Resampling
+    from rasterio.vrt import WarpedVRT
+
+    if dataset.crs is None and not dataset.gcps[0]:
+        raise SceneRejected("fetch", f"{dataset.name} has no coordinate reference system")
+    if resampling is None:
+        # Averaging when shrinking keeps speckle and noise from aliasing into the grid.
+        source_size = abs(dataset.res[0]) if dataset.crs is not None else 0.0
+        coarser = source_size and dataset.crs.is_projected and source_size < grid.pixel_size
+        resampling = Resampling.average if coarser else Resampling.bilinear
+    vrt_options = {
+        "crs": grid.crs,
+        "transform": grid.transform,
+        "width": grid.width,
+        "height": grid.height,
+        "resampling": resampling,
+        "src_nodata": dataset.nodata,
+        "nodata": np.nan,
+        "dtype": "float32",
+    }
+    if dataset.crs is None:
+        gcps, gcp_crs = dataset.gcps
+        vrt_options["src_crs"] = gcp_crs
+    with WarpedVRT(dataset, **vrt_options) as vrt:
+        data = vrt.read(indexes=list(bands), masked=True)
+    filled = data.filled(np.nan).astype(np.float32)
+    return filled, float("nan")

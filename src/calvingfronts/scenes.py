@@ -1,0 +1,128 @@
+"""The scene record and the per-sensor manifest that lists a glacier's scenes.
+
+A manifest is a CSV with one row per scene: ``scene_id, glacier, sensor, source, acquired``
+(ISO 8601 UTC), ``href`` (where the pixels are), ``cloud_cover`` (percent, empty where
+unknown) and ``properties`` (a JSON object of source-specific details, such as asset URLs).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from calvingfronts.raster_io import atomic_path
+
+MANIFEST_COLUMNS = (
+    "scene_id",
+    "glacier",
+    "sensor",
+    "source",
+    "acquired",
+    "href",
+    "cloud_cover",
+    "properties",
+)
+
+# Scene ids become file names and Snakemake wildcards.
+SCENE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+
+
+def parse_utc(text: str) -> datetime:
+    """An ISO 8601 timestamp as an aware UTC datetime (naive input is taken as UTC)."""
+    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def format_utc(value: datetime) -> str:
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def safe_scene_id(text: str) -> str:
+    """A scene id usable as a file name: other characters become ``_``."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.\-]", "_", text).strip("._-")
+    if not cleaned:
+        raise ValueError(f"cannot make a scene id from {text!r}")
+    return cleaned
+
+
+@dataclass(frozen=True)
+class Scene:
+    scene_id: str
+    glacier: str
+    sensor: str
+    source: str
+    acquired: datetime
+    href: str
+    cloud_cover: float | None = None
+    properties: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if not SCENE_ID_PATTERN.match(self.scene_id):
+            raise ValueError(
+                f"scene_id {self.scene_id!r} may only hold letters, digits, '_', '.', '-'"
+            )
+        if self.acquired.tzinfo is None:
+            raise ValueError(f"scene {self.scene_id}: acquired must be timezone-aware (UTC)")
+
+    def to_row(self) -> dict[str, str]:
+        row = asdict(self)
+        row["acquired"] = format_utc(self.acquired)
+        row["cloud_cover"] = "" if self.cloud_cover is None else f"{self.cloud_cover:g}"
+        row["properties"] = json.dumps(self.properties, sort_keys=True)
+        return row
+
+    @classmethod
+    def from_row(cls, row: dict[str, str]) -> Scene:
+        cloud = (row.get("cloud_cover") or "").strip()
+        return cls(
+            scene_id=row["scene_id"],
+            glacier=row["glacier"],
+            sensor=row["sensor"],
+            source=row["source"],
+            acquired=parse_utc(row["acquired"]),
+            href=row["href"],
+            cloud_cover=float(cloud) if cloud else None,
+            properties=json.loads(row.get("properties") or "{}"),
+        )
+
+    def to_json(self) -> str:
+        """A stable text form: Snakemake compares it to decide whether a fetch must rerun."""
+        return json.dumps(self.to_row(), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Scene:
+        return cls.from_row(json.loads(text))
+
+
+def manifest_text(scenes: list[Scene]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for scene in sorted(scenes, key=lambda s: (s.acquired, s.scene_id)):
+        writer.writerow(scene.to_row())
+    return buffer.getvalue()
+
+
+def write_manifest(scenes: list[Scene], path: str | Path) -> None:
+    ids = [s.scene_id for s in scenes]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ValueError(f"{path}: duplicate scene ids {duplicates}")
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(manifest_text(scenes))
+
+
+def read_manifest(path: str | Path) -> list[Scene]:
+    with open(path, newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = set(MANIFEST_COLUMNS) - set(reader.fieldnames or [])
+        if missing:
+            raise ValueError(f"{path}: manifest lacks columns {sorted(missing)}")
+        return [Scene.from_row(row) for row in reader]

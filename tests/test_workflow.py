@@ -1,0 +1,230 @@
+"""The whole workflow, run by Snakemake as a user runs it, in a scratch working directory.
+
+These tests are the acceptance of the end-to-end issue: the offline demo produces a
+GeoPackage of fronts close to the synthetic truth; re-running does nothing; removing one
+scene's product recomputes only that scene; extending the date range computes only the new
+scenes; a local manifest with broken scenes ends with those in `rejected` and exit code 0.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas
+import numpy as np
+import pytest
+import rasterio
+import yaml
+from rasterio.warp import calculate_default_transform, reproject
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+pytestmark = pytest.mark.slow
+
+
+def _workdir(tmp: Path, config: dict) -> Path:
+    for name in ("Snakefile", "workflow", "models", "profiles"):
+        (tmp / name).symlink_to(REPO / name)
+    shutil.copytree(REPO / "config", tmp / "config")
+    (tmp / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return tmp
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [*SNAKEMAKE, "--cores", "2", *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stderr[-4000:]}")
+    return result
+
+
+def planned_jobs(workdir: Path, target: str) -> dict[str, int]:
+    """Jobs a dry run would run, by rule (an empty dict when there is nothing to do)."""
+    output = snakemake(workdir, "--dry-run", target).stdout
+    jobs = {}
+    for rule, count in re.findall(r"^(\w+)\s+(\d+)$", output, flags=re.MULTILINE):
+        if rule != "total":
+            jobs[rule] = int(count)
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory, workflow_config):
+    workdir = _workdir(tmp_path_factory.mktemp("demo"), workflow_config)
+    snakemake(workdir, "results/demo_fronts.gpkg", "results/demo_evaluation.json")
+    return workdir
+
+
+def test_demo_gives_one_front_per_accepted_scene(demo_run):
+    gpkg = demo_run / "results" / "demo_fronts.gpkg"
+    fronts = geopandas.read_file(gpkg, layer="fronts")
+    rejected = geopandas.read_file(gpkg, layer="rejected")
+    manifests = list((demo_run / "results" / "demo" / "manifests").glob("*.csv"))
+    listed = sum(len(p.read_text().splitlines()) - 1 for p in manifests)
+    assert fronts.crs.to_epsg() == 3413
+    assert len(fronts) + len(rejected) == listed
+    assert fronts.scene_id.is_unique and not set(fronts.scene_id) & set(rejected.scene_id)
+    assert len(fronts) >= 0.7 * listed
+    assert (fronts.geom_type == "LineString").all()
+    assert fronts.acquired.is_monotonic_increasing
+    assert {"landsat8", "sentinel1"} <= set(fronts.sensor)
+    assert fronts.model_name.notna().all() and fronts.model_version.notna().all()
+    assert (rejected.reason.str.len() > 0).all()
+    if shutil.which("ogrinfo"):
+        info = subprocess.run(["ogrinfo", "-so", "-al", str(gpkg)], capture_output=True, text=True)
+        assert info.returncode == 0 and "EPSG" in info.stdout and "3413" in info.stdout
+
+
+def test_demo_fronts_are_close_to_the_synthetic_truth(demo_run):
+    report = json.loads((demo_run / "results" / "demo_evaluation.json").read_text())
+    assert report["matched"] >= 20
+    assert report["extra"] == 0
+    # The synthetic scenes are 50-60 m pixels: aim within 2 px on average.
+    assert report["mean_distance_m"] < 2 * 60, report
+
+
+def test_rerunning_the_target_runs_no_job(demo_run):
+    assert planned_jobs(demo_run, "results/demo_fronts.gpkg") == {}
+
+
+def test_removing_one_scene_product_recomputes_only_that_scene(demo_run):
+    probability = sorted((demo_run / "results" / "demo" / "probability" / "landsat8").glob("*.tif"))
+    probability[3].unlink()
+    assert planned_jobs(demo_run, "results/demo_fronts.gpkg") == {
+        "preprocess_scene": 1,
+        "infer_front": 1,
+        "vectorize_front": 1,
+        "merge_fronts": 1,
+    }
+    snakemake(demo_run, "results/demo_fronts.gpkg")
+    assert probability[3].exists()
+
+
+def test_adding_scenes_computes_only_the_new_ones(demo_run):
+    config = yaml.safe_load((demo_run / "config" / "config.yaml").read_text())
+    manifest = demo_run / "results" / "demo" / "manifests" / "landsat8.csv"
+    before = len(manifest.read_text().splitlines()) - 1
+    config["glaciers"]["demo"]["sensors"]["landsat8"]["end"] = "2020-09-30"
+    (demo_run / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    snakemake(demo_run, "--until", "list_scenes", "results/demo_fronts.gpkg")
+    added = len(manifest.read_text().splitlines()) - 1 - before
+    assert added >= 3
+    jobs = planned_jobs(demo_run, "results/demo_fronts.gpkg")
+    assert jobs.get("fetch_scene") == added
+    assert jobs.get("infer_front") == added
+    assert jobs.get("merge_fronts") == 1
+
+
+def test_workflow_lint_is_clean(demo_run):
+    result = snakemake(demo_run, "--lint", check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Lints for" not in result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory, workflow_config):
+    """A glacier whose scenes are the user's own files, some of them broken."""
+    from calvingfronts.config import glacier_config
+    from calvingfronts.sources import synthetic
+
+    workdir = _workdir(tmp_path_factory.mktemp("local"), workflow_config)
+    scenes_dir = workdir / "my_scenes"
+    scenes_dir.mkdir()
+    demo = glacier_config(workflow_config, "demo", REPO)
+    settings = demo.sensors["sentinel1"]
+    listed = synthetic.list_scenes(demo, settings, workflow_config["sources"]["synthetic"])
+    rows = []
+    for index, scene in enumerate(listed[:4]):
+        raster = synthetic.fetch_scene(scene, demo, demo.grid("sentinel1"), {})
+        path = scenes_dir / f"tsx_{index}.tif"
+        crs = "EPSG:32622" if index % 2 else "EPSG:3413"
+        _write_in_crs(path, raster, crs)
+        rows.append(f"{path.name},terrasarx,{scene.acquired.isoformat()}")
+    (scenes_dir / "corrupt.tif").write_bytes((scenes_dir / "tsx_0.tif").read_bytes()[:3000])
+    with rasterio.open(scenes_dir / "tsx_0.tif") as src:
+        profile = src.profile
+    with rasterio.open(scenes_dir / "empty.tif", "w", **profile) as dst:
+        dst.write(np.zeros((1, profile["height"], profile["width"]), dtype=profile["dtype"]))
+    rows += [
+        "corrupt.tif,terrasarx,2020-06-01T12:00:00Z",
+        "empty.tif,terrasarx,2020-06-02T12:00:00Z",
+        "missing.tif,terrasarx,2020-06-03T12:00:00Z",
+    ]
+    (scenes_dir / "manifest.csv").write_text("path,sensor,acquired\n" + "\n".join(rows) + "\n")
+    config = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
+    config["glaciers"]["mine"] = {
+        "aoi": config["glaciers"]["demo"]["aoi"],
+        "fjord": config["glaciers"]["demo"]["fjord"],
+        "sensors": {
+            "terrasarx": {
+                "source": "local",
+                "manifest": "my_scenes/manifest.csv",
+                "pixel_size": 60,
+                "start": "2020-01-01",
+            }
+        },
+    }
+    (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    result = snakemake(workdir, "results/mine_fronts.gpkg", check=False)
+    return workdir, result
+
+
+def _write_in_crs(path: Path, raster, crs: str) -> None:
+    band = raster.data[0]
+    height, width = band.shape
+    bounds = rasterio.transform.array_bounds(height, width, raster.transform)
+    transform, out_width, out_height = calculate_default_transform(
+        "EPSG:3413", crs, width, height, *bounds
+    )
+    out = np.zeros((out_height, out_width), dtype=band.dtype)
+    reproject(
+        band,
+        out,
+        src_transform=raster.transform,
+        src_crs="EPSG:3413",
+        dst_transform=transform,
+        dst_crs=crs,
+        src_nodata=raster.nodata,
+        dst_nodata=0,
+    )
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=out_width,
+        height=out_height,
+        count=1,
+        dtype=out.dtype,
+        crs=crs,
+        transform=transform,
+        nodata=0,
+    ) as dst:
+        dst.write(out, 1)
+        dst.scales = raster.scales
+        dst.offsets = raster.offsets
+
+
+def test_local_scenes_bad_ones_rejected_good_ones_kept(local_run):
+    workdir, result = local_run
+    assert result.returncode == 0, result.stderr[-3000:]
+    gpkg = workdir / "results" / "mine_fronts.gpkg"
+    fronts = geopandas.read_file(gpkg, layer="fronts")
+    rejected = geopandas.read_file(gpkg, layer="rejected").set_index("scene_id")
+    assert set(rejected.index) >= {"corrupt", "empty", "missing"}
+    assert "cannot read" in rejected.loc["corrupt", "reason"]
+    assert "no valid pixels" in rejected.loc["empty", "reason"]
+    assert "file not found" in rejected.loc["missing", "reason"]
+    assert (rejected.loc[["corrupt", "empty", "missing"], "stage"] == "fetch").all()
+    assert len(fronts) >= 3
+    assert {"tsx_1", "tsx_3"} & set(fronts.scene_id), "scenes in another CRS give fronts"

@@ -1,0 +1,93 @@
+# Input functions and settings shared by the rules.
+import functools
+import json
+from datetime import date
+from pathlib import Path
+
+from calvingfronts.config import ConfigError, check_config, glacier_config
+from calvingfronts.scenes import read_manifest
+
+# Refuse an invalid configuration before any job runs, naming the key.
+try:
+    check_config(config)
+except ConfigError as error:
+    raise WorkflowError(f"invalid configuration: {error}")
+
+
+wildcard_constraints:
+    glacier=r"[a-z0-9_]+",
+    sensor=r"[a-z0-9]+",
+    scene_id=r"[A-Za-z0-9][A-Za-z0-9_.\-]*",
+
+
+# Sources that read live archives: their scene lists grow by themselves.
+LIVE_SOURCES = {"stac", "asf"}
+
+
+def glacier_sensors(glacier):
+    return list(config["glaciers"][glacier].get("sensors") or {})
+
+
+def listing_params(wildcards):
+    """What the scene list depends on; a change re-lists the scenes.
+
+    A live archive with an open-ended date range is re-listed once a day, so re-running the
+    target picks up new acquisitions without asking the archive again within the day.
+    """
+    settings = config["glaciers"][wildcards.glacier]["sensors"][wildcards.sensor]
+    params = {
+        "settings": settings,
+        "source_options": config.get("sources", {}).get(settings["source"]),
+    }
+    if settings["source"] in LIVE_SOURCES and settings.get("end") is None:
+        params["listed_on"] = date.today().isoformat()
+    return json.dumps(params, sort_keys=True, default=str)
+
+
+def local_manifest(wildcards):
+    """The user's manifest CSV for the local source, so editing it re-lists the scenes."""
+    settings = config["glaciers"][wildcards.glacier]["sensors"][wildcards.sensor]
+    return [settings["manifest"]] if settings["source"] == "local" else []
+
+
+@functools.lru_cache(maxsize=None)
+def _manifest_scenes(path, modified):
+    return {scene.scene_id: scene for scene in read_manifest(path)}
+
+
+def manifest_path(glacier, sensor):
+    return checkpoints.list_scenes.get(glacier=glacier, sensor=sensor).output.manifest
+
+
+def scene_json(wildcards):
+    """The scene's manifest record: a fetch reruns only when its own record changes."""
+    path = manifest_path(wildcards.glacier, wildcards.sensor)
+    scenes = _manifest_scenes(path, Path(path).stat().st_mtime_ns)
+    if wildcards.scene_id not in scenes:
+        raise WorkflowError(f"scene {wildcards.scene_id} is not listed in {path}")
+    return scenes[wildcards.scene_id].to_json()
+
+
+def glacier_front_records(wildcards):
+    """Every scene's front record of a glacier, over all its sensors (known after listing)."""
+    records = []
+    for sensor in glacier_sensors(wildcards.glacier):
+        path = manifest_path(wildcards.glacier, sensor)
+        scenes = _manifest_scenes(path, Path(path).stat().st_mtime_ns)
+        records += [
+            f"results/{wildcards.glacier}/fronts/{sensor}/{scene_id}.json"
+            for scene_id in scenes
+        ]
+    return records
+
+
+def glacier_manifests(wildcards):
+    return [
+        f"results/{wildcards.glacier}/manifests/{sensor}.csv"
+        for sensor in glacier_sensors(wildcards.glacier)
+    ]
+
+
+def vectorize_options(glacier):
+    """Front extraction settings: the global ones overlaid with the glacier's own."""
+    return {**config["vectorize"], **config["glaciers"][glacier].get("vectorize", {})}

@@ -1,0 +1,16 @@
+rule vectorize_front:
+    input:
+        probability="results/{glacier}/probability/{sensor}/{scene_id}.tif",
+    output:
+        front="results/{glacier}/fronts/{sensor}/{scene_id}.json",
+    log:
+        "results/logs/{glacier}/vectorize_front/{sensor}/{scene_id}.log",
+    benchmark:
+        "results/benchmarks/{glacier}/vectorize_front/{sensor}/{scene_id}.tsv"
+    conda:
+        "../../envs/workflow.yaml"
+    params:
+        scene=scene_json,
+        options=lambda wildcards: vectorize_options(wildcards.glacier),
+    script:
+        "../scripts/vectorize_front.py"

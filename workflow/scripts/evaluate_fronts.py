@@ -1,0 +1,16 @@
+"""Snakemake adapter: compare a glacier's fronts with reference fronts (evaluate-fronts)."""
+
+import contextlib
+import io
+from pathlib import Path
+
+from calvingfronts import logs
+from calvingfronts.evaluate import evaluate_fronts_main
+from calvingfronts.raster_io import atomic_path
+
+logs.configure(snakemake.log[0])
+report = io.StringIO()
+with contextlib.redirect_stdout(report):
+    evaluate_fronts_main(["--pred", snakemake.input.fronts, "--truth", snakemake.input.truth])
+with atomic_path(snakemake.output.report) as tmp:
+    Path(tmp).write_text(report.getvalue())

@@ -1,0 +1,11 @@
+"""Snakemake adapter: list one sensor's scenes of a glacier into the manifest."""
+
+from calvingfronts import logs
+from calvingfronts.config import glacier_config
+from calvingfronts.pipeline import list_stage
+from calvingfronts.scenes import write_manifest
+
+logs.configure(snakemake.log[0])
+glacier = glacier_config(snakemake.config, snakemake.wildcards.glacier)
+scenes = list_stage(snakemake.config, glacier, snakemake.wildcards.sensor)
+write_manifest(scenes, snakemake.output.manifest)
