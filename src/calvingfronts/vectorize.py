@@ -1,0 +1,503 @@
+"""Front probability raster -> one calving-front LineString in map coordinates.
+
+The network gives, per pixel, the probability that the pixel lies on the calving front. A
+front is a line, so the raster is thresholded into a thin band, the band is thinned to a
+one-pixel skeleton, and the front is the longest path through the skeleton (the diameter of
+its pixel graph): side branches of the skeleton, noise specks and short detections elsewhere
+in the fjord then drop out without any glacier-specific rule. Nothing here depends on the
+direction the ice flows, so fjords may lie in any orientation on the grid.
+
+A scene without a credible front is a normal outcome (clouds, mélange, a bad image): it
+returns ``FrontResult(front=None, reason=...)`` and never raises. Only malformed inputs
+(wrong shapes, a non-polygon fjord) raise ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from affine import Affine
+from rasterio.features import geometry_mask
+from scipy import ndimage
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.spatial import cKDTree
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon
+from skimage.filters import apply_hysteresis_threshold
+from skimage.morphology import disk, skeletonize
+
+DEFAULT_MIN_LENGTH_M = 500.0
+
+# Forward half of the 8-neighbourhood: each undirected pixel edge is found exactly once.
+_FORWARD_OFFSETS = ((0, 1), (1, 0), (1, 1), (1, -1))
+
+
+@dataclass(frozen=True)
+class FrontResult:
+    """The extracted front (or ``None``), why it was rejected, and JSON-able quality values."""
+
+    front: LineString | None
+    reason: str | None = None
+    quality: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Window:
+    """The part of the raster around the fjord: all work happens on this crop."""
+
+    rows: slice
+    cols: slice
+    transform: Affine
+
+
+def pixel_size(transform: Affine) -> float:
+    """The side of a square pixel with the same area (metres for EPSG:3413 grids)."""
+    return math.sqrt(abs(transform.a * transform.e - transform.b * transform.d))
+
+
+def extract_front(
+    probability: np.ndarray,
+    transform: Affine,
+    fjord: Polygon,
+    valid: np.ndarray | None = None,
+    threshold: float = 0.5,
+    min_length_m: float = DEFAULT_MIN_LENGTH_M,
+    *,
+    low_threshold: float | None = None,
+    closing_radius_px: int = 2,
+    max_gap_px: float = 20.0,
+    extend_px: float = 6.0,
+    smooth_px: int = 2,
+    min_mean_probability: float | None = None,
+) -> FrontResult:
+    """The calving front in ``probability`` (H, W) inside ``fjord``, in the map units of
+    ``transform``.
+
+    - ``threshold``: pixels above it seed the front; with hysteresis, pixels above
+      ``low_threshold`` (default 0.7 x threshold) join when connected to a seed, so a front
+      that fades for a stretch stays one piece.
+    - ``closing_radius_px``: morphological closing bridges gaps of up to about twice this.
+    - ``max_gap_px``: longer gaps are bridged between skeleton end points that face each
+      other (within 60 degrees of each piece's direction), so a front broken by a cloud or a
+      nodata stripe is not cut in half.
+    - ``extend_px``: an end that stops this close to the fjord wall is extended onto it (the
+      skeleton ends half a band width short of the band's end).
+    - ``smooth_px``: half-width of the moving average that removes the skeleton's staircase;
+      the line is then simplified at half a pixel.
+    - ``min_length_m``: shorter fronts are rejected.
+    - ``min_mean_probability``: so are fronts whose mean probability along the line is lower
+      (default: the low threshold); this stops a path threaded through noise.
+    """
+    probability, valid = _check_inputs(probability, valid, fjord, threshold)
+    low = 0.7 * threshold if low_threshold is None else float(low_threshold)
+    px = pixel_size(transform)
+    quality: dict = {"threshold": float(threshold), "low_threshold": low, "pixel_size_m": px}
+
+    pad = int(closing_radius_px) + 2
+    window = _fjord_window(fjord, transform, probability.shape, pad)
+    if window is None:
+        return FrontResult(None, "the fjord polygon does not overlap the image", quality)
+    prob = probability[window.rows, window.cols]
+    ok = valid[window.rows, window.cols] & np.isfinite(prob)
+    in_fjord = geometry_mask(
+        [fjord], out_shape=prob.shape, transform=window.transform, invert=True, all_touched=True
+    )
+    inside = in_fjord & ok
+    if not inside.any():
+        return FrontResult(None, "no valid pixel inside the fjord", quality)
+    prob = np.where(inside, prob, 0.0).astype(np.float32)
+    seeds = prob > threshold
+    quality["n_pixels_above_threshold"] = int(seeds.sum())
+    if not seeds.any():
+        return FrontResult(
+            None, f"no pixel above threshold {threshold:g} inside the fjord", quality
+        )
+
+    band = apply_hysteresis_threshold(prob, min(low, threshold), threshold)
+    band = _close(band, closing_radius_px)
+    skeleton = skeletonize(band)
+    graph = _skeleton_graph(skeleton, window.transform)
+    # Longest paths first: their tips are where gaps are bridged; then again across bridges.
+    paths = _longest_paths(graph)
+    bridged = _bridge_gaps(graph, paths, max_gap_px)
+    if bridged is not graph:
+        graph, paths = bridged, _longest_paths(bridged)
+    quality["n_components"] = len(paths.lengths)
+    quality["n_candidates"] = int(np.sum(paths.lengths >= min_length_m))
+    longest = float(paths.lengths.max()) if len(paths.lengths) else 0.0
+    quality["longest_candidate_m"] = round(longest, 1)
+    if longest < min_length_m or len(paths.best_path) < 2:
+        return FrontResult(None, _too_short(longest, min_length_m), quality)
+
+    path = paths.best_path
+    quality["bridged_gaps"] = int(np.sum(graph.is_bridge_step(path)))
+    xy = _smooth(graph.xy[path], smooth_px)
+    line = _longest_piece(shapely.intersection(LineString(xy), fjord))
+    if line is None:
+        return FrontResult(None, "the front candidate lies outside the fjord polygon", quality)
+    line = _extend_to_wall(line, fjord, extend_px * px, step=3.0 * px)
+    line = line.simplify(0.5 * px, preserve_topology=False)
+    if line.length < min_length_m:
+        return FrontResult(
+            None, _too_short(line.length, min_length_m, "after clipping to the fjord"), quality
+        )
+
+    quality.update(_line_quality(line, prob, inside, in_fjord, window.transform, fjord, threshold))
+    quality["flags"] = _flags(quality)
+    # A path threaded through noise is long but runs mostly over low probability.
+    floor = low if min_mean_probability is None else float(min_mean_probability)
+    if quality["mean_probability"] < floor:
+        reason = f"mean probability along the front {quality['mean_probability']:.2f} < {floor:.2f}"
+        return FrontResult(None, reason, quality)
+    return FrontResult(line, None, quality)
+
+
+def _too_short(length: float, minimum: float, when: str = "") -> str:
+    suffix = f" {when}" if when else ""
+    return f"longest front candidate {length:.0f} m < minimum {minimum:.0f} m{suffix}"
+
+
+def _check_inputs(probability, valid, fjord, threshold):
+    """Malformed input is the caller's bug, not the scene's: raise for it."""
+    probability = np.asarray(probability)
+    if probability.ndim != 2:
+        raise ValueError(f"probability must be a 2-D (H, W) array, got shape {probability.shape}")
+    if valid is None:
+        valid = np.ones(probability.shape, dtype=bool)
+    valid = np.asarray(valid, dtype=bool)
+    if valid.shape != probability.shape:
+        raise ValueError(f"valid has shape {valid.shape}, probability {probability.shape}")
+    if not isinstance(fjord, Polygon | MultiPolygon) or fjord.is_empty:
+        raise ValueError(f"fjord must be a non-empty shapely Polygon, got {type(fjord).__name__}")
+    if not 0.0 < threshold < 1.0:
+        raise ValueError(f"threshold must lie in (0, 1), got {threshold}")
+    return probability, valid
+
+
+def _fjord_window(fjord, transform: Affine, shape, pad: int) -> _Window | None:
+    """The crop of the raster covering the fjord plus ``pad`` pixels (for the closing)."""
+    xmin, ymin, xmax, ymax = fjord.bounds
+    inverse = ~transform
+    corners = [inverse * (x, y) for x in (xmin, xmax) for y in (ymin, ymax)]
+    cols = [c for c, _ in corners]
+    rows = [r for _, r in corners]
+    r0 = max(int(math.floor(min(rows))) - pad, 0)
+    r1 = min(int(math.ceil(max(rows))) + pad, shape[0])
+    c0 = max(int(math.floor(min(cols))) - pad, 0)
+    c1 = min(int(math.ceil(max(cols))) + pad, shape[1])
+    if r0 >= r1 or c0 >= c1:
+        return None
+    return _Window(slice(r0, r1), slice(c0, c1), transform * Affine.translation(c0, r0))
+
+
+def _close(mask: np.ndarray, radius: int) -> np.ndarray:
+    """Binary closing; padded first because scipy's erosion eats objects at the border."""
+    if radius <= 0:
+        return mask
+    padded = np.pad(mask, radius + 1)
+    closed = ndimage.binary_closing(padded, structure=disk(radius))
+    return closed[radius + 1 : -(radius + 1), radius + 1 : -(radius + 1)]
+
+
+@dataclass
+class _Graph:
+    """Skeleton pixels as graph nodes, 8-neighbour steps (and gap bridges) as edges."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    xy: np.ndarray  # (n, 2) map coordinates of pixel centres
+    edges_i: np.ndarray
+    edges_j: np.ndarray
+    bridges: set = field(default_factory=set)  # {(i, j)} with i < j
+
+    @property
+    def n(self) -> int:
+        return len(self.rows)
+
+    def matrix(self):
+        weights = np.hypot(*(self.xy[self.edges_i] - self.xy[self.edges_j]).T)
+        # Zero weights would read as "no edge" in a sparse matrix.
+        weights = np.maximum(weights, 1e-9)
+        return coo_matrix((weights, (self.edges_i, self.edges_j)), shape=(self.n, self.n)).tocsr()
+
+    def is_bridge_step(self, path: np.ndarray) -> np.ndarray:
+        steps = zip(path[:-1].tolist(), path[1:].tolist(), strict=True)
+        return np.array([(min(a, b), max(a, b)) in self.bridges for a, b in steps], dtype=bool)
+
+
+def _skeleton_graph(skeleton: np.ndarray, transform: Affine) -> _Graph:
+    rows, cols = np.nonzero(skeleton)
+    index = np.full(skeleton.shape, -1, dtype=np.int64)
+    index[rows, cols] = np.arange(len(rows))
+    height, width = skeleton.shape
+    edges_i, edges_j = [], []
+    for dr, dc in _FORWARD_OFFSETS:
+        r2, c2 = rows + dr, cols + dc
+        inside = (r2 < height) & (c2 >= 0) & (c2 < width)
+        j = np.full(len(rows), -1, dtype=np.int64)
+        j[inside] = index[r2[inside], c2[inside]]
+        has = j >= 0
+        edges_i.append(np.nonzero(has)[0])
+        edges_j.append(j[has])
+    u, v = cols + 0.5, rows + 0.5
+    xy = np.column_stack(
+        [
+            transform.a * u + transform.b * v + transform.c,
+            transform.d * u + transform.e * v + transform.f,
+        ]
+    )
+    return _Graph(rows, cols, xy, np.concatenate(edges_i), np.concatenate(edges_j))
+
+
+@dataclass(frozen=True)
+class _Paths:
+    """The longest path of every connected piece of the skeleton graph."""
+
+    labels: np.ndarray  # piece of each node
+    lengths: np.ndarray  # per piece: length (map units) of its longest path
+    starts: np.ndarray  # per piece: the node the path starts at
+    ends: np.ndarray  # per piece: the node it ends at
+    predecessors: np.ndarray  # per node: the previous node on the way from its piece's start
+
+    def path(self, piece: int) -> np.ndarray:
+        node = int(self.ends[piece])
+        nodes = [node]
+        while self.predecessors[node] >= 0:
+            node = int(self.predecessors[node])
+            nodes.append(node)
+        return np.array(nodes[::-1], dtype=np.int64)
+
+    @property
+    def best_path(self) -> np.ndarray:
+        if len(self.lengths) == 0:
+            return np.zeros(0, dtype=np.int64)
+        return self.path(int(np.argmax(self.lengths)))
+
+
+def _longest_paths(graph: _Graph) -> _Paths:
+    """Per connected piece, its longest path by two Dijkstra sweeps.
+
+    The farthest node from any node is one end of the diameter (exact on trees, which
+    skeletons nearly are), and the farthest node from that end is the other. All pieces are
+    swept at once: with one source per piece, multi-source Dijkstra (``min_only``) gives each
+    node its distance from its own piece's source.
+    """
+    if graph.n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Paths(empty, np.zeros(0), empty, empty, empty)
+    matrix = graph.matrix()
+    _, labels = connected_components(matrix, directed=False)
+    _, seeds = np.unique(labels, return_index=True)
+    dist = dijkstra(matrix, directed=False, indices=seeds, min_only=True)
+    starts = _farthest_per_label(dist, labels)
+    dist, predecessors, _ = dijkstra(
+        matrix, directed=False, indices=starts, min_only=True, return_predecessors=True
+    )
+    ends = _farthest_per_label(dist, labels)
+    return _Paths(labels, dist[ends], starts, ends, predecessors)
+
+
+def _farthest_per_label(dist: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """For each label (in label order), the node with the largest distance."""
+    order = np.lexsort((dist, labels))
+    sorted_labels = labels[order]
+    last = np.r_[sorted_labels[1:] != sorted_labels[:-1], True]
+    return order[last]
+
+
+def _bridge_gaps(
+    graph: _Graph,
+    paths: _Paths,
+    max_gap_px: float,
+    max_turn_deg: float = 60.0,
+    min_piece_px: float = 10.0,
+    back_px: float = 15.0,
+) -> _Graph:
+    """Join pieces whose longest paths end facing each other across a gap.
+
+    Only the two tips of each piece's longest path are joined (not spur tips, which noise
+    makes plentiful, nor the middle of a piece), and only when the bridge continues both
+    pieces' directions within ``max_turn_deg``; so two side-by-side fragments are not
+    stitched into a U-turn. Pieces shorter than ``min_piece_px`` are not bridged: chaining
+    specks would draw a "front" through pure noise.
+    """
+    px = float(np.median(np.hypot(*(graph.xy[graph.edges_i] - graph.xy[graph.edges_j]).T)))
+    pieces = np.nonzero(paths.lengths >= min_piece_px * px)[0] if len(graph.edges_i) else []
+    if max_gap_px <= 0 or len(pieces) < 2:
+        return graph
+    tips, outward, owner = [], [], []
+    for piece in pieces:
+        nodes = paths.path(piece)
+        for tip_nodes in (nodes, nodes[::-1]):
+            tip = graph.xy[tip_nodes[0]]
+            steps = np.hypot(*(graph.xy[tip_nodes] - tip).T)
+            back = tip_nodes[min(int(np.searchsorted(steps, back_px * px)), len(tip_nodes) - 1)]
+            direction = tip - graph.xy[back]
+            tips.append(tip_nodes[0])
+            outward.append(direction / max(float(np.hypot(*direction)), 1e-12))
+            owner.append(piece)
+    tips, outward, owner = np.array(tips), np.array(outward), np.array(owner)
+    pairs = cKDTree(graph.xy[tips]).query_pairs(max_gap_px * px, output_type="ndarray")
+    pairs = pairs[owner[pairs[:, 0]] != owner[pairs[:, 1]]] if len(pairs) else pairs
+    if len(pairs) == 0:
+        return graph
+    gap = graph.xy[tips[pairs[:, 1]]] - graph.xy[tips[pairs[:, 0]]]
+    dist = np.hypot(*gap.T)
+    unit = gap / np.maximum(dist, 1e-12)[:, None]
+    cos_max = math.cos(math.radians(max_turn_deg))
+    facing = (np.sum(outward[pairs[:, 0]] * unit, axis=1) >= cos_max) & (
+        np.sum(outward[pairs[:, 1]] * -unit, axis=1) >= cos_max
+    )
+    # One bridge per pair of pieces: the shortest.
+    chosen: dict[tuple[int, int], tuple[float, int, int]] = {}
+    for (a, b), d in zip(pairs[facing].tolist(), dist[facing].tolist(), strict=True):
+        key = (min(owner[a], owner[b]), max(owner[a], owner[b]))
+        if key not in chosen or d < chosen[key][0]:
+            chosen[key] = (d, int(tips[a]), int(tips[b]))
+    if not chosen:
+        return graph
+    new_i = np.array([min(i, j) for _, i, j in chosen.values()], dtype=np.int64)
+    new_j = np.array([max(i, j) for _, i, j in chosen.values()], dtype=np.int64)
+    return _Graph(
+        graph.rows,
+        graph.cols,
+        graph.xy,
+        np.concatenate([graph.edges_i, new_i]),
+        np.concatenate([graph.edges_j, new_j]),
+        set(zip(new_i.tolist(), new_j.tolist(), strict=True)),
+    )
+
+
+def _smooth(xy: np.ndarray, half_width: int) -> np.ndarray:
+    """Moving average along the path; odd reflection at the ends keeps the end points fixed
+    and a straight end straight."""
+    if half_width <= 0 or len(xy) < 3:
+        return xy
+    k = min(half_width, len(xy) - 1)
+    head = 2 * xy[0] - xy[k:0:-1]
+    tail = 2 * xy[-1] - xy[-2 : -k - 2 : -1]
+    padded = np.vstack([head, xy, tail])
+    kernel = np.ones(2 * k + 1) / (2 * k + 1)
+    return np.column_stack([np.convolve(padded[:, i], kernel, mode="valid") for i in (0, 1)])
+
+
+def _longest_piece(geometry) -> LineString | None:
+    """The longest LineString of a clipping result (which may be multi-part or empty)."""
+    parts = [
+        g for g in shapely.get_parts(shapely.line_merge(geometry)) if g.geom_type == "LineString"
+    ]
+    parts = [p for p in parts if not p.is_empty and p.length > 0]
+    return max(parts, key=lambda p: p.length) if parts else None
+
+
+def _extend_to_wall(line: LineString, fjord, reach: float, step: float) -> LineString:
+    """Extend each end along its direction onto the fjord wall when the wall is within
+    ``reach``; ends that are already on the wall, or far from it, stay."""
+    if reach <= 0 or line.length <= 2 * step:
+        return line
+    coords = np.asarray(line.coords)
+    boundary = fjord.boundary
+    for at_start in (True, False):
+        end = coords[0] if at_start else coords[-1]
+        behind = line.interpolate(step if at_start else line.length - step)
+        direction = end - np.array(behind.coords[0])
+        norm = math.hypot(*direction)
+        if norm == 0 or boundary.distance(Point(end)) < 1e-6:
+            continue
+        ray = LineString([end, end + direction / norm * reach])
+        hit = ray.intersection(boundary)
+        if hit.is_empty:
+            continue
+        points = shapely.get_coordinates(hit)
+        target = points[np.argmin(np.hypot(*(points - end).T))]
+        coords = np.vstack([target, coords]) if at_start else np.vstack([coords, target])
+    return LineString(coords)
+
+
+def _line_quality(line, prob, inside, in_fjord, transform: Affine, fjord, threshold) -> dict:
+    """Simple measures of how credible the front is; JSON-able values only."""
+    px = pixel_size(transform)
+    samples = shapely.line_interpolate_point(line, np.arange(0.0, line.length, 0.5 * px))
+    xy = shapely.get_coordinates(samples)
+    inverse = ~transform
+    col = inverse.a * xy[:, 0] + inverse.b * xy[:, 1] + inverse.c - 0.5
+    row = inverse.d * xy[:, 0] + inverse.e * xy[:, 1] + inverse.f - 0.5
+    along = ndimage.map_coordinates(prob, [row, col], order=1, mode="nearest")
+    touches_nodata = _near_any(in_fjord & ~inside, row, col, radius=2)
+    boundary = fjord.boundary
+    at_edge = [boundary.distance(Point(p)) <= 1.5 * px for p in (line.coords[0], line.coords[-1])]
+    width = _fjord_width(line, fjord)
+    return {
+        "length_m": round(line.length, 1),
+        "n_vertices": len(line.coords),
+        "mean_probability": round(float(along.mean()), 4),
+        "fraction_above_threshold": round(float(np.mean(along > threshold)), 4),
+        "fjord_width_m": None if width is None else round(width, 1),
+        "span_fraction": None if not width else round(min(1.0, _extent(line) / width), 4),
+        "start_at_fjord_edge": bool(at_edge[0]),
+        "end_at_fjord_edge": bool(at_edge[1]),
+        "touches_nodata": touches_nodata,
+    }
+
+
+def _near_any(mask: np.ndarray, row: np.ndarray, col: np.ndarray, radius: int) -> bool:
+    """Whether any pixel of ``mask`` lies within ``radius`` pixels (a square) of the
+    samples; looking up the few pixels around the line beats dilating the whole mask."""
+    offsets = np.arange(-radius, radius + 1)
+    r = np.rint(row).astype(int)[:, None, None] + offsets[None, :, None]
+    c = np.rint(col).astype(int)[:, None, None] + offsets[None, None, :]
+    r, c = np.broadcast_arrays(r, c)
+    inside = (r >= 0) & (r < mask.shape[0]) & (c >= 0) & (c < mask.shape[1])
+    return bool(mask[r[inside], c[inside]].any())
+
+
+def _extent(line: LineString) -> float:
+    """Extent of the line along its end-to-end direction."""
+    coords = np.asarray(line.coords)
+    chord = coords[-1] - coords[0]
+    norm = math.hypot(*chord)
+    if norm == 0:
+        return 0.0
+    along = coords @ (chord / norm)
+    return float(along.max() - along.min())
+
+
+def _fjord_width(line: LineString, fjord) -> float | None:
+    """Width of the fjord across the front: the length of the fjord's cross-section through
+    the front's middle, along the front's end-to-end direction."""
+    coords = np.asarray(line.coords)
+    chord = coords[-1] - coords[0]
+    norm = math.hypot(*chord)
+    if norm == 0:
+        return None
+    unit = chord / norm
+    middle = line.interpolate(0.5, normalized=True)
+    centre = np.array(middle.coords[0])
+    xmin, ymin, xmax, ymax = fjord.bounds
+    reach = math.hypot(xmax - xmin, ymax - ymin)
+    section = LineString([centre - unit * reach, centre + unit * reach]).intersection(fjord)
+    parts = [p for p in shapely.get_parts(section) if p.geom_type == "LineString"]
+    if not parts:
+        return None
+    return float(min(parts, key=lambda p: p.distance(middle)).length)
+
+
+def _flags(quality: dict) -> list[str]:
+    """Named warnings a reviewer (or a time-series filter) can act on."""
+    flags = []
+    if quality.get("n_candidates", 0) > 1:
+        flags.append("several_candidates")
+    if quality.get("bridged_gaps", 0) > 0:
+        flags.append("bridged_gap")
+    if quality["span_fraction"] is not None and quality["span_fraction"] < 0.5:
+        flags.append("partial_span")
+    if not (quality["start_at_fjord_edge"] and quality["end_at_fjord_edge"]):
+        flags.append("open_end")
+    if quality["touches_nodata"]:
+        flags.append("touches_nodata")
+    if quality["mean_probability"] < quality["threshold"]:
+        flags.append("low_probability")
+    return flags

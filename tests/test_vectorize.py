@@ -1,0 +1,252 @@
+"""extract_front on synthetic probability rasters with a known front.
+
+Each scene is a rectangular "fjord" rotated to some angle on a north-up EPSG:3413 grid, with
+a wavy front across it; the probability is a Gaussian ridge around the front plus noise, as
+a network's sigmoid output roughly looks. The extracted line must lie within about a pixel
+of the known front, span the fjord, and ignore anything outside the fjord.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+from affine import Affine
+from scipy.spatial import cKDTree
+from shapely import affinity
+from shapely.geometry import LineString, Polygon, box
+
+from calvingfronts.metrics import symmetric_mean_distance
+from calvingfronts.vectorize import FrontResult, extract_front
+
+X0, Y0 = -200_000.0, -2_270_000.0  # upper-left corner, near Jakobshavn in EPSG:3413
+TERMINI = (
+    Path(__file__).resolve().parents[1]
+    / ".."
+    / "shared"
+    / "data"
+    / "jakobshavn_termini"
+    / "jakobshavn_1990_2023_TP.shp"
+)
+
+
+def ridge(curve, transform: Affine, shape, sigma_px=1.5):
+    """Gaussian ridge of the distance to ``curve`` (sampled finely; a k-d tree is fast)."""
+    px = transform.a
+    rows, cols = np.mgrid[0 : shape[0], 0 : shape[1]]
+    x, y = transform * (cols + 0.5, rows + 0.5)
+    along = np.arange(0.0, curve.length, 0.2 * px)
+    samples = shapely.get_coordinates(shapely.line_interpolate_point(curve, along))
+    # Far points are slow to query and have zero probability anyway: bound the search.
+    distance, nearest = cKDTree(samples).query(
+        np.column_stack([x.ravel(), y.ravel()]), distance_upper_bound=8 * sigma_px * px
+    )
+    probability = np.exp(-0.5 * (distance / (sigma_px * px)) ** 2).reshape(shape)
+    along = np.append(along, np.nan)  # index len(samples) marks "beyond the bound"
+    return probability, along[nearest].reshape(shape)
+
+
+def make_scene(angle=0.0, px=30.0, n=200, noise=0.08, gap_px=0.0, seed=0):
+    """(probability, transform, fjord, true front) for a fjord rotated by ``angle`` degrees.
+
+    A gap of ``gap_px`` (along the front, at its middle) fades the ridge to a tenth.
+    """
+    rng = np.random.default_rng(seed)
+    size = n * px
+    centre = (X0 + size / 2, Y0 - size / 2)
+    width, length = 0.6 * size, 0.8 * size
+    fjord = box(-width / 2, -length / 2, width / 2, length / 2)
+    u = np.linspace(-0.6 * size, 0.6 * size, 400)
+    v = 0.1 * width * np.sin(2 * np.pi * u / width) + 0.05 * width * np.cos(5 * u / width)
+    curve = LineString(np.column_stack([u, v]))
+
+    def place(geometry):
+        return affinity.translate(affinity.rotate(geometry, angle, origin=(0, 0)), *centre)
+
+    fjord, curve = place(fjord), place(curve)
+    transform = Affine(px, 0.0, X0, 0.0, -px, Y0)
+    probability, along = ridge(curve, transform, (n, n))
+    if gap_px:
+        probability[np.abs(along - curve.length / 2) < gap_px * px / 2] *= 0.1
+    probability = np.clip(probability + rng.normal(0.0, noise, probability.shape), 0, 1)
+    return probability.astype(np.float32), transform, fjord, curve.intersection(fjord)
+
+
+def mean_distance_px(result: FrontResult, truth, px: float) -> float:
+    return symmetric_mean_distance(result.front, truth, spacing_m=px / 4) / px
+
+
+@pytest.mark.parametrize("px", [10.0, 60.0])
+@pytest.mark.parametrize("angle", [0.0, 37.0, 90.0, 143.0, 215.0, 300.0])
+def test_front_within_a_pixel_at_any_orientation(angle, px):
+    probability, transform, fjord, truth = make_scene(angle, px)
+    result = extract_front(probability, transform, fjord, min_length_m=10 * px)
+    assert result.reason is None
+    assert mean_distance_px(result, truth, px) < 1.0
+    assert result.front.length == pytest.approx(truth.length, rel=0.05)
+    q = result.quality
+    assert q["start_at_fjord_edge"] and q["end_at_fjord_edge"]
+    assert q["span_fraction"] > 0.95
+    assert q["mean_probability"] > 0.6
+    assert q["flags"] == []
+    json.dumps(q)  # quality goes into GeoPackage attributes and JSON reports
+
+
+@pytest.mark.parametrize("gap_px, bridged", [(3, False), (10, True)])
+@pytest.mark.parametrize("angle", [20.0, 250.0])
+def test_gap_in_the_front_is_bridged(angle, gap_px, bridged):
+    px = 30.0
+    probability, transform, fjord, truth = make_scene(angle, px, gap_px=gap_px, seed=1)
+    result = extract_front(probability, transform, fjord)
+    assert result.front is not None, result.reason
+    assert mean_distance_px(result, truth, px) < 1.0
+    assert result.front.length == pytest.approx(truth.length, rel=0.05)
+    # Small gaps close morphologically; longer ones need the end-to-end bridge.
+    assert ("bridged_gap" in result.quality["flags"]) == bridged
+
+
+def test_detections_outside_the_fjord_are_ignored():
+    px = 30.0
+    probability, transform, fjord, truth = make_scene(0.0, px)
+    # A strong, long "front" along the coast outside the fjord (e.g. a rock/ice edge).
+    probability[:, 5:8] = 1.0
+    probability[3:6, :] = 1.0
+    result = extract_front(probability, transform, fjord)
+    assert mean_distance_px(result, truth, px) < 1.0
+
+
+def test_shorter_second_candidate_is_not_chosen():
+    px = 30.0
+    probability, transform, fjord, truth = make_scene(90.0, px)
+    # A shorter bright streak (an iceberg edge) elsewhere in the fjord.
+    probability[70:130, 40:43] = 0.95  # parallel to the front, 60 px from it
+    result = extract_front(probability, transform, fjord)
+    assert mean_distance_px(result, truth, px) < 1.0
+    assert result.quality["n_candidates"] == 2
+    assert "several_candidates" in result.quality["flags"]
+
+
+def test_side_by_side_fragments_are_not_stitched_into_a_u_turn():
+    """Two overlapping parallel fragments 12 px apart (a front and a mélange edge, say):
+    their tips are within the bridging distance but do not face each other."""
+    px, n = 30.0, 200
+    transform = Affine(px, 0.0, X0, 0.0, -px, Y0)
+    fjord = box(X0 + 40 * px, Y0 - 160 * px, X0 + 160 * px, Y0 - 40 * px)
+    left = LineString([(X0 + 35 * px, Y0 - 100 * px), (X0 + 105 * px, Y0 - 100 * px)])
+    right = LineString([(X0 + 95 * px, Y0 - 112 * px), (X0 + 165 * px, Y0 - 112 * px)])
+    probability = np.maximum(
+        ridge(left, transform, (n, n))[0], ridge(right, transform, (n, n))[0]
+    ).astype(np.float32)
+    result = extract_front(probability, transform, fjord)
+    assert result.quality["bridged_gaps"] == 0
+    assert result.front.length == pytest.approx(65 * px, rel=0.05)
+    assert min(result.front.distance(left), result.front.distance(right)) < 0.5 * px
+
+
+def test_thin_nodata_stripe_is_crossed_and_flagged():
+    px = 30.0
+    probability, transform, fjord, truth = make_scene(0.0, px)
+    valid = np.ones(probability.shape, dtype=bool)
+    valid[:, 99:101] = False  # a 2-px stripe of missing pixels across the front
+    result = extract_front(probability, transform, fjord, valid=valid)
+    assert mean_distance_px(result, truth, px) < 1.0
+    assert result.quality["touches_nodata"]
+    assert "touches_nodata" in result.quality["flags"]
+
+
+@pytest.mark.needs_shared
+def test_real_terminus_shape_is_recovered():
+    """A real Jakobshavn trace, drawn as a ridge at 50 m, comes back within a pixel."""
+    if not TERMINI.exists():
+        pytest.skip(f"{TERMINI} absent: real termini are only beside the project checkout")
+    gpd = pytest.importorskip("geopandas")
+    trace = gpd.read_file(TERMINI).geometry.iloc[0]
+    px = 50.0
+    fjord = trace.buffer(2000.0, cap_style="flat")  # the trace's ends lie on the fjord walls
+    xmin, ymin, xmax, ymax = fjord.bounds
+    transform = Affine(px, 0.0, np.floor(xmin / px) * px - 5 * px, 0.0, -px, ymax + 5 * px)
+    shape = (int((ymax - ymin) / px) + 12, int((xmax - xmin) / px) + 12)
+    probability, _ = ridge(trace, transform, shape)
+    result = extract_front(probability.astype(np.float32), transform, fjord)
+    assert mean_distance_px(result, trace, px) < 1.0
+    assert result.front.length == pytest.approx(trace.length, rel=0.05)
+
+
+# -- no front: a reason, never an exception ---------------------------------------------
+
+
+def test_empty_probability_gives_reason():
+    _, transform, fjord, _ = make_scene()
+    result = extract_front(np.zeros((200, 200), np.float32), transform, fjord)
+    assert result.front is None
+    assert result.reason == "no pixel above threshold 0.5 inside the fjord"
+
+
+def test_short_blob_gives_reason():
+    _, transform, fjord, _ = make_scene(px=30.0)
+    probability = np.zeros((200, 200), np.float32)
+    probability[100:103, 95:101] = 0.9  # ~180 m
+    result = extract_front(probability, transform, fjord, min_length_m=1000.0)
+    assert result.front is None
+    assert result.reason.startswith("longest front candidate ")
+    assert result.reason.endswith("< minimum 1000 m")
+
+
+def test_noise_alone_gives_no_front():
+    _, transform, fjord, _ = make_scene(px=30.0)
+    rng = np.random.default_rng(3)
+    probability = np.clip(rng.normal(0.2, 0.15, (200, 200)), 0, 1).astype(np.float32)
+    result = extract_front(probability, transform, fjord)
+    assert result.front is None
+    assert result.reason
+
+
+def test_fjord_outside_image_gives_reason():
+    probability, transform, fjord, _ = make_scene()
+    far_away = affinity.translate(fjord, 1e6, 0)
+    result = extract_front(probability, transform, far_away)
+    assert result.front is None
+    assert "does not overlap" in result.reason
+
+
+def test_all_invalid_gives_reason():
+    probability, transform, fjord, _ = make_scene()
+    valid = np.zeros(probability.shape, dtype=bool)
+    result = extract_front(probability, transform, fjord, valid=valid)
+    assert result.reason == "no valid pixel inside the fjord"
+
+
+def test_nan_probability_counts_as_invalid():
+    probability, transform, fjord, _ = make_scene()
+    probability[:] = np.nan
+    assert extract_front(probability, transform, fjord).reason == "no valid pixel inside the fjord"
+
+
+def test_malformed_inputs_raise():
+    probability, transform, fjord, _ = make_scene()
+    with pytest.raises(ValueError, match="2-D"):
+        extract_front(probability[None], transform, fjord)
+    with pytest.raises(ValueError, match="valid has shape"):
+        extract_front(probability, transform, fjord, valid=np.ones((3, 3), bool))
+    with pytest.raises(ValueError, match="Polygon"):
+        extract_front(probability, transform, LineString([(0, 0), (1, 1)]))
+    with pytest.raises(ValueError, match="threshold"):
+        extract_front(probability, transform, fjord, threshold=1.5)
+
+
+def test_fast_on_a_large_scene():
+    """The brief is < 0.2 s for 1000 x 1000; the bound leaves room for a loaded CI box."""
+    px = 30.0
+    probability, transform, fjord, truth = make_scene(25.0, px, n=1000, noise=0.1, gap_px=10)
+    fjord = Polygon(fjord.exterior.coords)
+    timings = []
+    for _ in range(3):
+        start = time.perf_counter()
+        result = extract_front(probability, transform, fjord)
+        timings.append(time.perf_counter() - start)
+    assert mean_distance_px(result, truth, px) < 1.0
+    assert min(timings) < 0.3
