@@ -32,7 +32,9 @@ log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
-def rejecting(stage: str, output: str | os.PathLike, scene: Scene) -> Iterator[None]:
+def rejecting(
+    stage: str, output: str | os.PathLike, scene: Scene, on_transient=None
+) -> Iterator[None]:
     """Write a rejection marker to ``output`` if the scene fails inside the block.
 
     Anything raised while handling one scene's pixels is that scene's problem: an unreadable
@@ -42,6 +44,8 @@ def rejecting(stage: str, output: str | os.PathLike, scene: Scene) -> Iterator[N
     try:
         yield
     except SceneRejected as rejection:
+        if rejection.transient and on_transient is not None:
+            rejection = on_transient(output, rejection)
         log.warning("scene %s rejected at %s: %s", scene.scene_id, rejection.stage, rejection)
         write_rejected(output, rejection, tags=_scene_tags(scene))
     except (RasterioError, OSError, ValueError, RuntimeError) as error:
@@ -81,9 +85,38 @@ def list_stage(config: dict, glacier: GlacierConfig, sensor: str) -> list[Scene]
     return scenes
 
 
+# How many runs in a row may retry a scene whose archive failed (timeout, server error).
+MAX_FETCH_ATTEMPTS = 5
+
+
+def attempts_path(output: str | os.PathLike) -> Path:
+    """Where the fetch stage counts a scene's failed attempts; beside its output."""
+    return Path(f"{output}.attempts")
+
+
+def fetch_attempts(output: str | os.PathLike) -> int:
+    """Failed attempts so far, capped: a change of it makes Snakemake retry the fetch."""
+    try:
+        return min(int(attempts_path(output).read_text()), MAX_FETCH_ATTEMPTS)
+    except (OSError, ValueError):
+        return 0
+
+
+def _count_failed_attempt(output: str, rejection: SceneRejected) -> SceneRejected:
+    attempt = fetch_attempts(output) + 1
+    with atomic_path(attempts_path(output)) as tmp:
+        Path(tmp).write_text(str(attempt))
+    if attempt >= MAX_FETCH_ATTEMPTS:
+        note = f"gave up after {attempt} attempts"
+    else:
+        note = f"attempt {attempt} of {MAX_FETCH_ATTEMPTS}; retried when the target is re-run"
+    return SceneRejected(rejection.stage, f"{rejection.reason} ({note})", transient=True)
+
+
 def fetch_stage(config: dict, glacier: GlacierConfig, scene: Scene, output: str) -> None:
+    """Fetch a scene onto its grid; an archive fault is counted so a later run retries it."""
     settings = glacier.sensors[scene.sensor]
-    with rejecting("fetch", output, scene):
+    with rejecting("fetch", output, scene, on_transient=_count_failed_attempt):
         source = get_source(scene.source)
         raster = source.fetch_scene(
             scene,

@@ -5,6 +5,7 @@ from datetime import date
 from pathlib import Path
 
 from calvingfronts.config import ConfigError, check_config, glacier_config
+from calvingfronts.pipeline import fetch_attempts
 from calvingfronts.scenes import read_manifest
 
 # Refuse an invalid configuration before any job runs, naming the key.
@@ -91,3 +92,10 @@ def glacier_manifests(wildcards):
 def vectorize_options(glacier):
     """Front extraction settings: the global ones overlaid with the glacier's own."""
     return {**config["vectorize"], **config["glaciers"][glacier].get("vectorize", {})}
+
+
+def failed_fetch_attempts(wildcards):
+    """Failed attempts of a scene whose archive faulted; a new failure makes the next run retry."""
+    return fetch_attempts(
+        f"results/{wildcards.glacier}/scenes/{wildcards.sensor}/{wildcards.scene_id}.tif"
+    )

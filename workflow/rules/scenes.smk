@@ -28,5 +28,6 @@ rule fetch_scene:
         "../../envs/workflow.yaml"
     params:
         scene=scene_json,
+        failed_attempts=failed_fetch_attempts,
     script:
         "../scripts/fetch_scene.py"
