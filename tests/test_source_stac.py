@@ -352,18 +352,18 @@ def test_search_fails_clearly_on_an_unreachable_api(stac_archive):
         stac.list_scenes(glacier, settings, options)
 
 
-FETCH_FAULTS = [
-    ("vanished", None, "404"),
-    ("status", {"status": 500}, "500"),
-    ("slow", {"delay": 5}, "imed out|imeout"),
-    ("wrong_length", {}, "could not read"),
-    ("truncate", {"keep": 0.1}, "could not read"),
-    ("html", {}, "could not read"),
+FETCH_FAULTS = [  # fault, its settings, the reason, whether a later run should retry
+    ("vanished", None, "404", False),
+    ("status", {"status": 500}, "500", True),
+    ("slow", {"delay": 5}, "imed out|imeout", True),
+    ("wrong_length", {}, "could not read", False),
+    ("truncate", {"keep": 0.1}, "could not read", False),
+    ("html", {}, "could not read", False),
 ]
 
 
-@pytest.mark.parametrize("kind, kwargs, message", FETCH_FAULTS)
-def test_fetch_faults_end_as_rejections(stac_archive, kind, kwargs, message):
+@pytest.mark.parametrize("kind, kwargs, message, transient", FETCH_FAULTS)
+def test_fetch_faults_end_as_rejections(stac_archive, kind, kwargs, message, transient):
     scene = by_id(listed(stac_archive, "sentinel2"))["S2A_22WEC_20230701_0_L2A"]
     path = "/" + scene.href.split("/", 3)[3]
     if kind == "vanished":
@@ -374,8 +374,31 @@ def test_fetch_faults_end_as_rejections(stac_archive, kind, kwargs, message):
     with pytest.raises(SceneRejected, match=message) as caught:
         fetch(stac_archive, scene)
     assert caught.value.stage == "fetch"
+    assert caught.value.transient == transient
     assert time.monotonic() - started < 30
     print(f"\nfetch fault {kind}: {caught.value.reason[:160]}")
+
+
+def test_an_archive_fault_is_retried_on_the_next_run_only(stac_archive, tmp_path):
+    from calvingfronts.pipeline import fetch_attempts, fetch_stage
+    from calvingfronts.raster_io import read_raster
+
+    scene = by_id(listed(stac_archive, "sentinel2"))["S2A_22WEC_20230701_0_L2A"]
+    glacier, _, _ = setup("sentinel2")
+    config = {"sources": {"stac": stac_archive.options(retries=0)}}
+    output = str(tmp_path / "scene.tif")
+    path = "/" + scene.href.split("/", 3)[3]
+    stac_archive.file_server.inject(path, "status", status=503, times=1000)
+    fetch_stage(config, glacier, scene, output)
+    with pytest.raises(SceneRejected, match="attempt 1 of 5; retried when the target is re-run"):
+        read_raster(output)
+    assert fetch_attempts(output) == 1  # the workflow passes this count as a parameter
+    stac_archive.file_server.faults.clear()
+    # A new run is a new process; here GDAL's in-process cache of the failure must be bypassed.
+    with rasterio.Env(CPL_VSIL_CURL_NON_CACHED=f"/vsicurl/{stac_archive.url.rsplit(':', 1)[0]}"):
+        fetch_stage(config, glacier, scene, output)
+    assert read_raster(output).data.any()
+    assert fetch_attempts(output) == 1, "a success keeps the count: no needless refetch"
 
 
 @pytest.mark.parametrize("scene_id", ["S2A_22WEC_20230721_0_L2A", "S2B_22WEC_20230724_0_L2A"])
