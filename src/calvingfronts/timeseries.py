@@ -79,10 +79,12 @@ def build_time_series(records: list[dict]) -> tuple[geopandas.GeoDataFrame, pand
         crs=GLACIER_CRS,
     )
     rejected_frame = pandas.DataFrame(rejected, columns=REJECTED_COLUMNS)
-    for frame in (front_frame, rejected_frame):
-        frame["acquired"] = pandas.to_datetime(frame["acquired"], utc=True)
-        frame.sort_values(["acquired", "scene_id"], inplace=True, ignore_index=True)
-    return front_frame, rejected_frame
+    return _by_time(front_frame), _by_time(rejected_frame)
+
+
+def _by_time(frame):
+    frame["acquired"] = pandas.to_datetime(frame["acquired"], utc=True)
+    return frame.sort_values(["acquired", "scene_id"], ignore_index=True)
 
 
 def write_time_series(
