@@ -250,3 +250,15 @@ def test_fast_on_a_large_scene():
         timings.append(time.perf_counter() - start)
     assert mean_distance_px(result, truth, px) < 1.0
     assert min(timings) < 0.3
+
+
+def test_a_partial_front_is_rejected_when_a_full_span_is_required():
+    # A ridge across only the left 40 % of a 2 km wide fjord.
+    transform = Affine(20.0, 0.0, 0.0, 0.0, -20.0, 2000.0)
+    fjord = box(0.0, 0.0, 2000.0, 2000.0)
+    probability = np.zeros((100, 100), np.float32)
+    probability[48:52, :40] = 0.95
+    loose = extract_front(probability, transform, fjord, min_length_m=200.0)
+    assert loose.front is not None and loose.quality["span_fraction"] < 0.5
+    strict = extract_front(probability, transform, fjord, min_length_m=200.0, min_span_fraction=0.6)
+    assert strict.front is None and "partial front" in strict.reason

@@ -72,6 +72,7 @@ def extract_front(
     extend_px: float = 6.0,
     smooth_px: int = 2,
     min_mean_probability: float | None = None,
+    min_span_fraction: float = 0.0,
 ) -> FrontResult:
     """The calving front in ``probability`` (H, W) inside ``fjord``, in the map units of
     ``transform``.
@@ -90,6 +91,9 @@ def extract_front(
     - ``min_length_m``: shorter fronts are rejected.
     - ``min_mean_probability``: so are fronts whose mean probability along the line is lower
       (default: the low threshold); this stops a path threaded through noise.
+    - ``min_span_fraction``: and fronts that cross less than this share of the fjord's width:
+      a piece of a front, e.g. the part left visible between clouds, would read as a retreat
+      or advance that did not happen.
     """
     probability, valid = _check_inputs(probability, valid, fjord, threshold)
     low = 0.7 * threshold if low_threshold is None else float(low_threshold)
@@ -151,6 +155,13 @@ def extract_front(
     floor = low if min_mean_probability is None else float(min_mean_probability)
     if quality["mean_probability"] < floor:
         reason = f"mean probability along the front {quality['mean_probability']:.2f} < {floor:.2f}"
+        return FrontResult(None, reason, quality)
+    span = quality["span_fraction"]
+    if span is not None and span < min_span_fraction:
+        reason = (
+            f"the front crosses only {span:.0%} of the fjord's width "
+            f"(minimum {min_span_fraction:.0%}): a partial front"
+        )
         return FrontResult(None, reason, quality)
     return FrontResult(line, None, quality)
 
