@@ -1,0 +1,179 @@
+"""evaluate-images: a model's front error on a folder of images with drawn front labels.
+
+Runs exactly the workflow's chain on each image - the histogram treatment the model was
+trained with (:func:`calvingfronts.preprocess.normalize`), tiled ONNX inference
+(:class:`calvingfronts.inference.FrontModel`) and :func:`calvingfronts.vectorize.extract_front`
+- and compares the front with the label's line using :mod:`calvingfronts.metrics`. Images
+are not georeferenced: pixels are squares of ``--pixel-size`` metres and the "fjord" is the
+whole image. The training loop's validation uses the same :func:`score_probability`, so the
+number it reports and the number this command prints are the same measure.
+
+    evaluate-images --images DIR --labels DIR --pixel-size 49 [--model models/X.onnx]
+
+Prints JSON: pooled mean and median distance (m), per-image values, images without a front.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from affine import Affine
+from PIL import Image
+from shapely.geometry import MultiLineString, box
+from shapely.ops import linemerge
+from skimage.morphology import skeletonize
+
+from calvingfronts.metrics import pooled_summary
+from calvingfronts.preprocess import normalize
+from calvingfronts.vectorize import extract_front
+
+DEFAULT_MODEL = "models/frontlearning-drn-deeplabv3plus.onnx"
+_IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg")
+
+
+def image_transform(shape: tuple[int, int], pixel_size_m: float) -> Affine:
+    """A north-up transform for an image that is not georeferenced (origin bottom-left)."""
+    return Affine(pixel_size_m, 0.0, 0.0, 0.0, -pixel_size_m, shape[0] * pixel_size_m)
+
+
+def whole_image_fjord(shape: tuple[int, int], pixel_size_m: float):
+    """The trivial 'fjord' polygon covering the whole image."""
+    return box(0.0, 0.0, shape[1] * pixel_size_m, shape[0] * pixel_size_m)
+
+
+def label_line(front: np.ndarray, transform: Affine):
+    """The label's 1-px skeleton as a (Multi)LineString of 8-neighbour pixel steps.
+
+    Joining neighbouring skeleton pixels needs no ordering of the pixels and keeps every
+    branch of the drawn line; the metric only measures distances to it.
+    """
+    skeleton = skeletonize(np.asarray(front, dtype=bool))
+    rows, cols = np.nonzero(skeleton)
+    if len(rows) < 2:
+        return None
+    lookup = set(zip(rows.tolist(), cols.tolist(), strict=True))
+    segments = []
+    for r, c in lookup:
+        for dr, dc in ((0, 1), (1, 0), (1, 1), (1, -1)):
+            if (r + dr, c + dc) in lookup:
+                # Skip a diagonal step where two straight steps already join the pixels.
+                if dr and dc and ((r + dr, c) in lookup or (r, c + dc) in lookup):
+                    continue
+                segments.append([transform * (c + 0.5, r + 0.5),
+                                 transform * (c + dc + 0.5, r + dr + 0.5)])
+    if not segments:
+        return None
+    return linemerge(MultiLineString(segments))
+
+
+def score_probability(probability: np.ndarray, front: np.ndarray, pixel_size_m: float,
+                      valid: np.ndarray | None = None, transform: Affine | None = None,
+                      fjord=None):
+    """(predicted line or None, truth line, reason) for one image's front probability.
+
+    Without ``transform``/``fjord`` the image is treated as not georeferenced: square pixels
+    of ``pixel_size_m`` and the whole image as the fjord.
+    """
+    if transform is None:
+        transform = image_transform(probability.shape, pixel_size_m)
+    if fjord is None:
+        fjord = whole_image_fjord(probability.shape, pixel_size_m)
+    result = extract_front(probability, transform, fjord, valid=valid)
+    return result.front, label_line(front, transform), result.reason
+
+
+def summarize(names: list[str], results: list[tuple], pixel_size_m: float) -> dict:
+    """Pooled and per-image distances; images without a predicted front are counted apart."""
+    pairs, per_image, missing = [], [], []
+    for name, (pred, truth, reason) in zip(names, results, strict=True):
+        if truth is None:
+            per_image.append({"image": name, "skipped": "label has no front line"})
+        elif pred is None:
+            missing.append(name)
+            per_image.append({"image": name, "front_found": False, "reason": reason})
+        else:
+            pairs.append((pred, truth))
+            per_image.append({"image": name, "front_found": True})
+    summary = pooled_summary(pairs)
+    found = [entry for entry in per_image if entry.get("front_found")]
+    for entry, stats in zip(found, summary.pop("per_front"), strict=True):
+        entry.update(stats)
+    mean = summary["mean_m"]
+    return {
+        "mean_m": mean, "median_m": summary["median_m"],
+        "mean_px": None if mean is None else mean / pixel_size_m,
+        "n_images": len(names), "n_no_front": len(missing), "no_front": missing,
+        "n_points": summary["n_points"], "pixel_size_m": pixel_size_m, "per_image": per_image,
+    }
+
+
+def read_label(path: Path) -> np.ndarray:
+    """The drawn front as a boolean mask; the line is whichever of dark/bright is rarer
+    (FrontLearning draws black on white, CaFFe white on black)."""
+    gray = np.asarray(Image.open(path))
+    gray = gray if gray.ndim == 2 else gray[..., 0]
+    dark = gray < 128
+    return dark if dark.mean() < 0.5 else ~dark
+
+
+def _label_for(image: Path, labels: Path) -> Path | None:
+    stems = [image.stem.replace("_Subset", "_Front"), image.stem + "_front", image.stem]
+    for stem in stems:
+        for suffix in (".png", image.suffix):
+            candidate = labels / f"{stem}{suffix}"
+            if candidate.exists():
+                return candidate
+    return None
+
+
+def evaluate_folder(images: Path, labels: Path, pixel_size_m: float, model_path: Path,
+                    histogram: str | None = None) -> dict:
+    """Run the workflow's inference and vectorization on every image with a label."""
+    from calvingfronts.inference import FrontModel
+
+    model = FrontModel(model_path, device="auto")
+    method = histogram or model.metadata.get("histogram", "equalize")
+    names, results = [], []
+    for path in sorted(p for p in images.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES):
+        label = _label_for(path, labels)
+        if label is None:
+            continue
+        gray = np.asarray(Image.open(path))
+        gray = (gray if gray.ndim == 2 else gray[..., 0]).astype(np.float32)
+        scale = 255.0 if gray.max() > 1.0 else 1.0
+        valid = np.ones(gray.shape, dtype=bool)
+        image = normalize(gray / scale, valid, method, (0.0, 1.0))
+        probability = model.predict(image)
+        names.append(path.name)
+        results.append(score_probability(probability, read_label(label), pixel_size_m, valid))
+    if not names:
+        raise SystemExit(f"no image in {images} has a label in {labels}")
+    report = summarize(names, results, pixel_size_m)
+    report.update(model=str(model_path), model_name=model.metadata.get("model_name"),
+                  histogram=method)
+    return report
+
+
+def evaluate_images_main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="evaluate-images", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", required=True, type=Path)
+    parser.add_argument("--labels", required=True, type=Path)
+    parser.add_argument("--pixel-size", required=True, type=float, help="metres per pixel")
+    parser.add_argument("--model", type=Path, default=Path(DEFAULT_MODEL))
+    parser.add_argument("--histogram", choices=("equalize", "linear", "none"),
+                        help="override the model's own histogram treatment")
+    args = parser.parse_args(argv)
+    report = evaluate_folder(args.images, args.labels, args.pixel_size, args.model,
+                             args.histogram)
+    json.dump(report, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(evaluate_images_main())

@@ -1,0 +1,74 @@
+"""Training configuration: one flat, documented set of keys (the workflow's
+``config["training"]`` maps onto it one to one)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run depends on; saved with every checkpoint."""
+
+    name: str = "demo-drn-deeplabv3plus"  # -> models/<name>.onnx and .md
+    model: str = "deeplabv3plus-drn-d-22"  # a key of calvingfronts.models.MODELS
+    width: float = 0.25  # channel multiplier
+    model_version: str = "0.1.0"
+    histogram: str = "equalize"  # equalize | linear | none (preprocess.normalize)
+    # Data sources, each {"kind": frontlearning|caffe|geotiff|synthetic, "path": ...,
+    # "weight": share of training examples drawn from it, ...kind-specific keys}.
+    data: list[dict] = field(default_factory=lambda: [
+        {"kind": "frontlearning", "path": "../shared/data/frontlearning/train"}])
+    validation_glaciers: list[str] = field(default_factory=lambda: ["jakobshavn"])
+    epochs: int = 20
+    steps_per_epoch: int = 50
+    batch_size: int = 8
+    crop_size: int = 256  # multiple of 32
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-4
+    warmup_fraction: float = 0.05
+    pos_weight: float = 10.0  # BCE weight of front pixels
+    dice_weight: float = 1.0
+    zone_weight: float = 0.0  # >0 adds a zone head (rock/glacier/ocean) where labels exist
+    front_width_px: float = 3.0  # width of the front label, in output pixels
+    augment: dict = field(default_factory=dict)  # overrides of augment.AugmentConfig
+    # Export the epoch with the best validation score (True) or the last one (False: the
+    # held-out error is then not inflated by choosing on the same images).
+    select_best: bool = True
+    missing_penalty_px: float = 20.0  # validation: cost of an image with no front found
+    seed: int = 0
+    threads: int = 2
+    max_minutes: float | None = None  # stop early (checkpointed) when the wall time is up
+    run_dir: str = "training_runs/{name}"
+    output: str = "models/{name}.onnx"
+    card: str = "models/{name}.md"
+    resume: bool = True
+    export: bool = True
+
+    @classmethod
+    def from_dict(cls, values: dict | None) -> TrainConfig:
+        """Build from a mapping, rejecting unknown keys (a typo must not be ignored)."""
+        values = dict(values or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown training config keys {unknown}; known: {sorted(known)}")
+        config = cls(**values)
+        config.check()
+        return config
+
+    def check(self) -> None:
+        if self.crop_size % 32:
+            raise ValueError("crop_size must be a multiple of 32")
+        if self.histogram not in ("equalize", "linear", "none"):
+            raise ValueError(f"histogram must be equalize, linear or none, not {self.histogram}")
+        if self.batch_size < 2:
+            raise ValueError("batch_size must be >= 2 (BatchNorm, ASPP image pooling)")
+
+    def path(self, key: str) -> Path:
+        """``run_dir``, ``output`` or ``card`` with ``{name}`` filled in."""
+        return Path(getattr(self, key).format(name=self.name))
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,63 @@
+"""Export the trained weights, check the ONNX file against PyTorch, write the model card."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from calvingfronts.models import describe
+from calvingfronts.training.config import TrainConfig
+from calvingfronts.training.export import export_onnx, sha256
+from calvingfronts.training.model_card import render
+
+PARITY_TOLERANCE = 1e-4
+
+
+def trained_on(config: TrainConfig) -> str:
+    kinds = sorted({entry["kind"] for entry in config.data})
+    held = ",".join(config.validation_glaciers) or "none"
+    return f"{'+'.join(kinds)} (held out: {held})"
+
+
+def check_parity(model: torch.nn.Module, path: Path, size: tuple[int, int] = (96, 160)) -> float:
+    """Max |ONNX Runtime - PyTorch| probability on a random image; raises above tolerance."""
+    import onnxruntime
+
+    rng = np.random.default_rng(0)
+    image = rng.random((1, 1, *size), dtype=np.float32)
+    with torch.no_grad():
+        expected = torch.sigmoid(model(torch.from_numpy(image))[:, :1]).numpy()
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (got,) = session.run(["front_probability"], {"image": image})
+    diff = float(np.abs(got - expected).max())
+    if diff > PARITY_TOLERANCE:
+        raise RuntimeError(f"{path}: ONNX Runtime differs from PyTorch by {diff:.2e}")
+    return diff
+
+
+def publish(model: torch.nn.Module, config: TrainConfig, data_info: dict,
+            validation: dict | None, minutes: float, extra: str = "",
+            training: dict | None = None):
+    """Write ``config.output`` (ONNX) and ``config.card`` (markdown); return both paths."""
+    model.eval()
+    onnx_path, card_path = config.path("output"), config.path("card")
+    pixel = config.augment.get("pixel_size_range_m", (10.0, 80.0))
+    metadata = {
+        "model_name": config.name,
+        "model_version": config.model_version,
+        "architecture": describe(config.model, config.width),
+        "histogram": config.histogram,
+        "trained_on": trained_on(config),
+        # Nominal: the geometric mean of the zoom range the network was trained over.
+        "pixel_size_m": f"{float(np.sqrt(pixel[0] * pixel[1])):.0f}",
+        "front_width_px": f"{config.front_width_px:g}",
+    }
+    export_onnx(model, onnx_path, metadata)
+    check_parity(model, onnx_path)
+    card = render(config.to_dict(), metadata["architecture"], data_info, validation, minutes,
+                  sha256(onnx_path), onnx_path, extra, training)
+    card_path.parent.mkdir(parents=True, exist_ok=True)
+    card_path.write_text(card)
+    return onnx_path, card_path

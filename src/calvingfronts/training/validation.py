@@ -1,0 +1,52 @@
+"""The validation metric: the workflow's own post-processing, in metres.
+
+Each held-out image is normalized and predicted whole (padded like the workflow's tiles),
+the probability goes through :func:`calvingfronts.vectorize.extract_front`, and the line is
+compared with the label by :mod:`calvingfronts.metrics` (via
+:mod:`calvingfronts.evaluate_images`). A pixel-overlap score would reward a blurry band that
+the vectorizer cannot turn into the right line; this measures what the workflow delivers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from calvingfronts.evaluate_images import score_probability, summarize
+from calvingfronts.inference import pad_to_multiple
+from calvingfronts.preprocess import normalize
+from calvingfronts.training.samples import FrontSample
+
+
+@torch.no_grad()
+def predict_probability(model: torch.nn.Module, image: np.ndarray) -> np.ndarray:
+    """Front probability of one normalized (H, W) image, padded as the workflow pads."""
+    height, width = image.shape
+    batch = torch.from_numpy(pad_to_multiple(image.astype(np.float32))[None, None].copy())
+    probability = torch.sigmoid(model(batch)[:, :1])
+    return probability[0, 0, :height, :width].numpy()
+
+
+def validate(model: torch.nn.Module, samples: list[FrontSample], histogram: str,
+             missing_penalty_px: float = 20.0) -> dict:
+    """Pooled distance summary over ``samples`` plus a single selection ``score`` (m).
+
+    The score is the pooled mean distance plus ``missing_penalty_px`` pixels for each image
+    whose front was not found, spread over the images, so a model cannot look good by
+    declining the hard scenes.
+    """
+    was_training = model.training
+    model.eval()
+    results, names = [], []
+    for sample in samples:
+        image = normalize(sample.values, sample.valid, histogram, sample.value_range)
+        probability = predict_probability(model, image)
+        results.append(score_probability(probability, sample.front, sample.pixel_size_m,
+                                         sample.valid, sample.transform, sample.fjord))
+        names.append(sample.name)
+    model.train(was_training)
+    pixel = float(np.mean([s.pixel_size_m for s in samples]))
+    report = summarize(names, results, pixel)
+    mean = report["mean_m"] if report["mean_m"] is not None else missing_penalty_px * pixel
+    report["score_m"] = mean + missing_penalty_px * pixel * report["n_no_front"] / len(samples)
+    return report

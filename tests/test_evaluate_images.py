@@ -1,0 +1,91 @@
+"""evaluate-images: label lines, scoring with the workflow's post-processing, the CLI."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from calvingfronts.evaluate_images import (
+    evaluate_images_main,
+    image_transform,
+    label_line,
+    score_probability,
+    summarize,
+)
+
+PIXEL = 50.0
+
+
+def _front(shape=(64, 96), row=30):
+    front = np.zeros(shape, bool)
+    front[row, 5:90] = True
+    return front
+
+
+def test_label_line_follows_the_skeleton():
+    line = label_line(_front(), image_transform((64, 96), PIXEL))
+    assert line.length == pytest.approx(84 * PIXEL)
+    assert label_line(np.zeros((8, 8), bool), image_transform((8, 8), PIXEL)) is None
+
+
+def test_a_perfect_probability_scores_near_zero():
+    front = _front()
+    probability = np.where(np.abs(np.arange(64)[:, None] - 30) <= 1, 0.9, 0.05)
+    probability = probability * (np.arange(96)[None, :] >= 5) * (np.arange(96)[None, :] < 90)
+    pred, truth, reason = score_probability(probability.astype(np.float32), front, PIXEL)
+    assert reason is None
+    report = summarize(["a"], [(pred, truth, reason)], PIXEL)
+    assert report["mean_m"] < PIXEL and report["n_no_front"] == 0
+
+
+def test_no_front_is_counted_not_scored():
+    pred, truth, reason = score_probability(np.zeros((64, 96), np.float32), _front(), PIXEL)
+    report = summarize(["a"], [(pred, truth, reason)], PIXEL)
+    assert pred is None and report["n_no_front"] == 1 and report["mean_m"] is None
+
+
+def test_cli_prints_json(tmp_path, capsys):
+    torch = pytest.importorskip("torch")
+    from calvingfronts.models import build_model
+    from calvingfronts.training.export import export_onnx
+
+    torch.manual_seed(0)
+    model = export_onnx(
+        build_model("unet", width=0.125).eval(),
+        tmp_path / "m.onnx",
+        {
+            "model_name": "m",
+            "model_version": "0",
+            "architecture": "unet",
+            "histogram": "linear",
+            "trained_on": "-",
+            "pixel_size_m": "50",
+            "front_width_px": "3",
+        },
+    )
+    (tmp_path / "images").mkdir()
+    (tmp_path / "labels").mkdir()
+    for name in ("a", "b"):
+        Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 96), np.uint8)).save(
+            tmp_path / "images" / f"{name}_Subset.png"
+        )
+        Image.fromarray(np.where(_front(), 0, 255).astype(np.uint8)).save(
+            tmp_path / "labels" / f"{name}_Front.png"
+        )
+    evaluate_images_main(
+        [
+            "--images",
+            str(tmp_path / "images"),
+            "--labels",
+            str(tmp_path / "labels"),
+            "--pixel-size",
+            "50",
+            "--model",
+            str(model),
+        ]
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert report["n_images"] == 2 and report["histogram"] == "linear"
+    assert len(report["per_image"]) == 2
+    assert report["n_no_front"] + sum(e.get("front_found", 0) for e in report["per_image"]) == 2

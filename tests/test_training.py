@@ -1,0 +1,192 @@
+"""Training pieces: data readers, augmentation, loss, and a two-step resumable run."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from calvingfronts.training.augment import AugmentConfig, make_example
+from calvingfronts.training.config import TrainConfig
+from calvingfronts.training.datasets import (
+    glacier_of_frontlearning,
+    load_frontlearning,
+    split_by_glacier,
+)
+from calvingfronts.training.losses import dice_loss, front_loss
+from calvingfronts.training.samples import FrontSample
+from calvingfronts.training.train import _progress, _schedule, train
+
+NAMES = ("LE07_L1TP_008011_20000323_20170212_01_T1_B2",
+         "LT05_L1TP_230012_19851003_20170218_01_T1_B2",
+         "LT05_L1TP_020007_19850529_20170219_01_T1_B2")
+
+
+def _scene(height=48, width=32, row=20):
+    """Bright ice below ``row``, dark ocean above, and the front line between them."""
+    values = np.full((height, width), 0.2, np.float32)
+    values[row:] = 0.8
+    front = np.zeros((height, width), bool)
+    front[row, :] = True
+    return values, front
+
+
+@pytest.fixture
+def frontlearning_folder(tmp_path):
+    """A FrontLearning-like folder: RGBA images and black-on-white 3-px labels."""
+    for sub in ("images", "labels"):
+        (tmp_path / sub).mkdir()
+    for name in NAMES:
+        values, front = _scene()
+        grey = (values * 255).astype(np.uint8)
+        Image.fromarray(np.dstack([grey, grey, grey, np.full_like(grey, 255)])).save(
+            tmp_path / "images" / f"{name}_Subset.png")
+        label = np.full(front.shape, 255, np.uint8)
+        label[19:22, :] = 0
+        Image.fromarray(label).save(tmp_path / "labels" / f"{name}_Front.png")
+    return tmp_path
+
+
+def test_glaciers_from_path_row():
+    assert [glacier_of_frontlearning(n + "_Subset.png") for n in NAMES] == [
+        "jakobshavn", "kangerlussuaq", "northwest"]
+
+
+def test_reader_and_split_by_glacier(frontlearning_folder):
+    samples = load_frontlearning(frontlearning_folder)
+    assert len(samples) == 3
+    assert 30 <= samples[0].front.sum() <= 32  # the 3-px label thinned to a 1-px line
+    train_set, held = split_by_glacier(samples, ["kangerlussuaq"])
+    assert [s.glacier for s in held] == ["kangerlussuaq"]
+    assert {s.glacier for s in train_set} == {"jakobshavn", "northwest"}
+    with pytest.raises(ValueError, match="not in the data"):
+        split_by_glacier(samples, ["helheim"])
+
+
+def test_augmented_label_is_a_line_of_the_set_width():
+    values, front = _scene(96, 96, row=48)
+    sample = FrontSample("s", "g", values, np.ones_like(front), front, pixel_size_m=40.0)
+    cfg = AugmentConfig(crop_size=64, pixel_size_range_m=(40.0, 40.0), rotate=False,
+                        flip=False, front_focus=1.0)
+    image, target, valid, zones = make_example(sample, "equalize", np.random.default_rng(0), cfg)
+    assert image.shape == target.shape == valid.shape == (64, 64) and zones is None
+    assert image.min() >= 0.0 and image.max() <= 1.0
+    rows = np.nonzero(target.any(axis=1))[0]
+    assert 2 <= len(rows) <= 4  # a 3-px band, whatever the crop position
+    assert np.all(image[~valid] == 0)
+
+
+def test_zoom_keeps_the_label_width():
+    values, front = _scene(96, 96, row=48)
+    sample = FrontSample("s", "g", values, np.ones_like(front), front, pixel_size_m=40.0)
+    cfg = AugmentConfig(crop_size=64, pixel_size_range_m=(10.0, 10.0), rotate=False,
+                        flip=False, front_focus=1.0)
+    _, target, _, _ = make_example(sample, "none", np.random.default_rng(1), cfg)
+    assert 2 <= len(np.nonzero(target.any(axis=1))[0]) <= 4
+
+
+def test_loss_prefers_the_right_answer():
+    target = torch.zeros(2, 1, 16, 16)
+    target[:, :, 8] = 1
+    good = (target * 2 - 1) * 6
+    assert front_loss(good, target) < front_loss(torch.zeros_like(good), target)
+    assert float(dice_loss(good, torch.zeros_like(target))) == 0.0  # no front: Dice skipped
+
+
+def test_schedule_warms_up_and_decays():
+    assert _schedule(0.0, 0.1) < _schedule(0.1, 0.1) == 1.0
+    assert _schedule(1.0, 0.1) == pytest.approx(0.0)
+    assert _progress(5, 10, 0.0, None) == 0.5
+    assert _progress(5, 10, 60.0, 1.0) == 1.0  # the time budget binds
+
+
+def test_unknown_config_key_is_an_error():
+    with pytest.raises(ValueError, match="unknown training config keys"):
+        TrainConfig.from_dict({"epoch": 3})
+
+
+def test_two_step_run_exports_and_resumes(frontlearning_folder, tmp_path):
+    config = {
+        "name": "tiny", "model": "deeplabv3plus-drn-d-22", "width": 0.125,
+        "data": [{"kind": "frontlearning", "path": str(frontlearning_folder)}],
+        "validation_glaciers": ["kangerlussuaq"], "epochs": 1, "steps_per_epoch": 1,
+        "batch_size": 2, "crop_size": 32, "run_dir": str(tmp_path / "run"),
+        "output": str(tmp_path / "tiny.onnx"), "card": str(tmp_path / "tiny.md"),
+        "augment": {"pixel_size_range_m": [49, 49]},
+    }
+    result = train(config)
+    assert result.onnx.exists() and result.card.exists()
+    history = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert len(history) == 1 and "val_score_m" in history[0]
+    assert (tmp_path / "run" / "training_curve.png").exists()
+    assert "sha256" in result.card.read_text()
+    # A second epoch continues from the checkpoint instead of starting again.
+    resumed = train({**config, "epochs": 2, "export": False})
+    assert [h["epoch"] for h in resumed.history] == [1, 2]
+    assert resumed.history[0] == history[0]
+
+
+def test_caffe_reader(tmp_path):
+    from calvingfronts.training.datasets import load_caffe
+
+    stem = "Mapple_2008-10-13_TSX_7_1_034"
+    for sub in ("sar_images", "fronts", "zones"):
+        (tmp_path / sub / "train").mkdir(parents=True)
+    values, front = _scene()
+    Image.fromarray((values * 255).astype(np.uint8)).save(
+        tmp_path / "sar_images" / "train" / f"{stem}.png")
+    Image.fromarray(front.astype(np.uint8) * 255).save(
+        tmp_path / "fronts" / "train" / f"{stem}_front.png")
+    Image.fromarray(np.where(values > 0.5, 127, 254).astype(np.uint8)).save(
+        tmp_path / "zones" / "train" / f"{stem}_zones.png")
+    (sample,) = load_caffe(tmp_path)
+    assert sample.glacier == "Mapple" and sample.pixel_size_m == 7.0 and sample.sar
+    assert set(np.unique(sample.zones)) == {1, 2} and sample.front.sum() >= 30
+
+
+def test_geotiff_reader(tmp_path):
+    import geopandas as gpd
+    import rasterio
+    from rasterio.transform import from_origin
+    from shapely.geometry import LineString
+
+    from calvingfronts.training.datasets import load_geotiffs
+
+    values, _ = _scene()
+    transform = from_origin(1000.0, 5000.0, 30.0, 30.0)
+    with rasterio.open(tmp_path / "s1.tif", "w", driver="GTiff", height=48, width=32, count=1,
+                       dtype="float32", crs="EPSG:3413", transform=transform,
+                       nodata=-9999.0) as dst:
+        dst.write(values, 1)
+    y = 5000.0 - 20.5 * 30.0
+    lines = gpd.GeoDataFrame({"scene_id": ["s1"], "glacier": ["g1"]},
+                             geometry=[LineString([(1000.0, y), (1000.0 + 32 * 30.0, y)])],
+                             crs="EPSG:3413")
+    lines.to_file(tmp_path / "fronts.gpkg")
+    (sample,) = load_geotiffs(tmp_path, tmp_path / "fronts.gpkg")
+    assert sample.glacier == "g1" and sample.pixel_size_m == 30.0
+    assert set(np.nonzero(sample.front)[0]) <= {19, 20, 21}
+
+
+def test_synthetic_samples_and_check(tmp_path, repo):
+    pytest.importorskip("calvingfronts.synthetic")
+    from calvingfronts.models import build_model
+    from calvingfronts.training.export import export_onnx
+    from calvingfronts.training.synthetic_check import check
+    from calvingfronts.training.synthetic_data import synthetic_samples
+
+    config = str(repo / "config" / "config.yaml")
+    samples = synthetic_samples(count=1, config=config, sensors=["sentinel1"],
+                                pixel_size_range_m=(80.0, 80.0), cache_dir=str(tmp_path))
+    assert samples[0].sar and samples[0].front.any() and samples[0].fjord is not None
+    again = synthetic_samples(count=1, config=config, sensors=["sentinel1"],
+                              pixel_size_range_m=(80.0, 80.0), cache_dir=str(tmp_path))
+    assert np.array_equal(again[0].values, samples[0].values)  # from the cache
+    model = export_onnx(build_model("unet", width=0.125).eval(), tmp_path / "m.onnx", {
+        "model_name": "m", "model_version": "0", "architecture": "unet",
+        "histogram": "equalize", "trained_on": "-", "pixel_size_m": "50",
+        "front_width_px": "3"})
+    report = check(str(model), count=1, config_path=config, sensors=["landsat8"],
+                   pixel_size_range_m=(80.0, 80.0))
+    assert report["n_scenes"] == 1 and len(report["per_scene"]) == 1
