@@ -1,6 +1,8 @@
 # Input functions and settings shared by the rules.
 import functools
+import hashlib
 import json
+import os
 from datetime import date
 from pathlib import Path
 
@@ -57,15 +59,34 @@ def _manifest_scenes(path, modified):
 
 
 def manifest_path(glacier, sensor):
-    return checkpoints.list_scenes.get(glacier=glacier, sensor=sensor).output.manifest
+    return f"results/{glacier}/manifests/{sensor}.csv"
+
+
+def listed_scenes(glacier, sensor):
+    """The scenes of a manifest, read once per version of the file."""
+    path = manifest_path(glacier, sensor)
+    if not os.path.exists(path):
+        raise WorkflowError(
+            f"{path} does not exist yet: list the scenes first "
+            f"(snakemake {path}, or the glacier's target results/{glacier}_fronts.gpkg)"
+        )
+    return _manifest_scenes(path, os.stat(path).st_mtime_ns)
+
+
+def scene_manifest(wildcards):
+    """The manifest that lists a scene: its time stamp never triggers a rerun (ancient),
+    so re-listing a glacier recomputes only the scenes whose own record changed."""
+    return ancient(manifest_path(wildcards.glacier, wildcards.sensor))
 
 
 def scene_json(wildcards):
-    """The scene's manifest record: a fetch reruns only when its own record changes."""
-    path = manifest_path(wildcards.glacier, wildcards.sensor)
-    scenes = _manifest_scenes(path, Path(path).stat().st_mtime_ns)
+    """The scene's manifest record: a job reruns only when its own record changes."""
+    scenes = listed_scenes(wildcards.glacier, wildcards.sensor)
     if wildcards.scene_id not in scenes:
-        raise WorkflowError(f"scene {wildcards.scene_id} is not listed in {path}")
+        raise WorkflowError(
+            f"scene {wildcards.scene_id} is not listed in "
+            f"{manifest_path(wildcards.glacier, wildcards.sensor)}"
+        )
     return scenes[wildcards.scene_id].to_json()
 
 
@@ -73,8 +94,9 @@ def glacier_front_records(wildcards):
     """Every scene's front record of a glacier, over all its sensors (known after listing)."""
     records = []
     for sensor in glacier_sensors(wildcards.glacier):
-        path = manifest_path(wildcards.glacier, sensor)
-        scenes = _manifest_scenes(path, Path(path).stat().st_mtime_ns)
+        # Waits for the checkpoint: the scenes are known once the archive was asked.
+        checkpoints.list_scenes.get(glacier=wildcards.glacier, sensor=sensor)
+        scenes = listed_scenes(wildcards.glacier, sensor)
         records += [
             f"results/{wildcards.glacier}/fronts/{sensor}/{scene_id}.json"
             for scene_id in scenes
@@ -99,3 +121,33 @@ def failed_fetch_attempts(wildcards):
     return fetch_attempts(
         f"results/{wildcards.glacier}/scenes/{wildcards.sensor}/{wildcards.scene_id}.tif"
     )
+
+
+def model_identity(model_path):
+    """The model file and its content hash: a new model reruns inference (a parameter), but
+    inference never asks Snakemake to (re)train it, as a file input would."""
+    path = Path(model_path)
+    return {"path": str(path), "sha256": _sha256(str(path), path.stat().st_mtime_ns)}
+
+
+@functools.lru_cache(maxsize=None)
+def _sha256(path, modified):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+# Training (rule `train` in training.smk).
+def training_settings():
+    return dict(config.get("training") or {})
+
+
+def training_name():
+    return training_settings().get("name", "demo-drn-deeplabv3plus")
+
+
+def training_data(wildcards):
+    """The data folders/files named in the training config (not config.yaml itself: an edit
+    to the workflow's configuration must not look like new training data)."""
+    paths = []
+    for entry in training_settings().get("data", []):
+        paths += [entry[key] for key in ("path", "fronts") if key in entry]
+    return paths

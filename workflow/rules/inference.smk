@@ -1,7 +1,7 @@
 rule infer_front:
     input:
+        manifest=scene_manifest,
         image="results/{glacier}/preprocessed/{sensor}/{scene_id}.tif",
-        model=config["model"],
     output:
         probability="results/{glacier}/probability/{sensor}/{scene_id}.tif",
     log:
@@ -12,6 +12,7 @@ rule infer_front:
         "../../envs/inference.yaml"
     params:
         scene=scene_json,
+        model=model_identity(config["model"]),
         device=config["inference"]["device"],
         tile_size=config["inference"]["tile_size"],
         overlap=config["inference"]["overlap"],

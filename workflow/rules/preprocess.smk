@@ -1,5 +1,6 @@
 rule preprocess_scene:
     input:
+        manifest=scene_manifest,
         scene="results/{glacier}/scenes/{sensor}/{scene_id}.tif",
     output:
         image=temp("results/{glacier}/preprocessed/{sensor}/{scene_id}.tif"),

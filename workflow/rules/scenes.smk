@@ -17,6 +17,8 @@ checkpoint list_scenes:
 
 
 rule fetch_scene:
+    input:
+        manifest=scene_manifest,
     output:
         scene="results/{glacier}/scenes/{sensor}/{scene_id}.tif",
     log:

@@ -3,23 +3,6 @@
 # the result is models/<name>.onnx with its model card, which `model:` can then point to.
 
 
-def training_settings():
-    return dict(config.get("training") or {})
-
-
-def training_name():
-    return training_settings().get("name", "demo-drn-deeplabv3plus")
-
-
-def training_data(wildcards):
-    """The data folders/files named in the training config (not config.yaml itself: an edit
-    to the workflow's configuration must not look like new training data)."""
-    paths = []
-    for entry in training_settings().get("data", []):
-        paths += [entry[key] for key in ("path", "fronts") if key in entry]
-    return paths
-
-
 rule train:
     input:
         data=training_data,

@@ -1,5 +1,6 @@
 rule vectorize_front:
     input:
+        manifest=scene_manifest,
         probability="results/{glacier}/probability/{sensor}/{scene_id}.tif",
     output:
         front="results/{glacier}/fronts/{sensor}/{scene_id}.json",

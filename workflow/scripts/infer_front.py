@@ -6,7 +6,9 @@ from calvingfronts.pipeline import inference_stage
 from calvingfronts.scenes import Scene
 
 logs.configure(snakemake.log[0])
-model = FrontModel(snakemake.input.model, device=snakemake.params.device, threads=snakemake.threads)
+model = FrontModel(
+    snakemake.params.model["path"], device=snakemake.params.device, threads=snakemake.threads
+)
 inference_stage(
     model,
     Scene.from_json(snakemake.params.scene),
