@@ -262,3 +262,29 @@ def test_a_partial_front_is_rejected_when_a_full_span_is_required():
     assert loose.front is not None and loose.quality["span_fraction"] < 0.5
     strict = extract_front(probability, transform, fjord, min_length_m=200.0, min_span_fraction=0.6)
     assert strict.front is None and "partial front" in strict.reason
+
+
+def test_a_line_along_the_ice_flow_is_not_a_front():
+    # A bright ridge running east-west in a fjord whose ice flows west (azimuth 270).
+    transform = Affine(20.0, 0.0, 0.0, 0.0, -20.0, 2000.0)
+    fjord = box(0.0, 0.0, 2000.0, 2000.0)
+    probability = np.zeros((100, 100), np.float32)
+    probability[48:52, 5:95] = 0.95
+    along = extract_front(
+        probability,
+        transform,
+        fjord,
+        min_length_m=200.0,
+        flow_azimuth=270.0,
+        min_angle_to_flow=30.0,
+    )
+    assert along.front is None and "along the ice flow" in along.reason
+    across = extract_front(
+        probability,
+        transform,
+        fjord,
+        min_length_m=200.0,
+        flow_azimuth=180.0,
+        min_angle_to_flow=30.0,
+    )
+    assert across.front is not None and across.quality["angle_to_flow_deg"] > 80

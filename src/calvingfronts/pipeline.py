@@ -217,6 +217,7 @@ def vectorize_stage(
             raster.transform,
             glacier.fjord,
             valid=valid,
+            flow_azimuth=glacier.flow_azimuth,
             **options,
         )
         record.update(

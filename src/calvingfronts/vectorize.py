@@ -73,6 +73,8 @@ def extract_front(
     smooth_px: int = 2,
     min_mean_probability: float | None = None,
     min_span_fraction: float = 0.0,
+    flow_azimuth: float | None = None,
+    min_angle_to_flow: float = 0.0,
 ) -> FrontResult:
     """The calving front in ``probability`` (H, W) inside ``fjord``, in the map units of
     ``transform``.
@@ -94,6 +96,9 @@ def extract_front(
     - ``min_span_fraction``: and fronts that cross less than this share of the fjord's width:
       a piece of a front, e.g. the part left visible between clouds, would read as a retreat
       or advance that did not happen.
+    - ``flow_azimuth`` / ``min_angle_to_flow``: where the direction of ice flow is known
+      (degrees clockwise from grid north), a front must run across it: a line within
+      ``min_angle_to_flow`` degrees of the flow is a fjord wall or a flow stripe, not a front.
     """
     probability, valid = _check_inputs(probability, valid, fjord, threshold)
     low = 0.7 * threshold if low_threshold is None else float(low_threshold)
@@ -163,7 +168,28 @@ def extract_front(
             f"(minimum {min_span_fraction:.0%}): a partial front"
         )
         return FrontResult(None, reason, quality)
+    if flow_azimuth is not None:
+        angle = angle_to_flow(line, flow_azimuth)
+        quality["angle_to_flow_deg"] = round(angle, 1)
+        if angle < min_angle_to_flow:
+            reason = (
+                f"the line runs along the ice flow ({angle:.0f} degrees from it, minimum "
+                f"{min_angle_to_flow:.0f}): a fjord wall or flow stripe, not a front"
+            )
+            return FrontResult(None, reason, quality)
     return FrontResult(line, None, quality)
+
+
+def angle_to_flow(line: LineString, flow_azimuth: float) -> float:
+    """Angle in degrees (0-90) between the line's end-to-end chord and the flow direction."""
+    (x0, y0), (x1, y1) = line.coords[0], line.coords[-1]
+    chord = np.array([x1 - x0, y1 - y0])
+    norm = np.hypot(*chord)
+    if norm == 0:
+        return 0.0
+    azimuth = np.radians(flow_azimuth)
+    flow = np.array([np.sin(azimuth), np.cos(azimuth)])
+    return float(np.degrees(np.arccos(min(1.0, abs(chord @ flow) / norm))))
 
 
 def _too_short(length: float, minimum: float, when: str = "") -> str:

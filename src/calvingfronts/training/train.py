@@ -11,14 +11,14 @@ import json
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
-from calvingfronts.models import build_model, describe
+from calvingfronts.models import build_model
 from calvingfronts.training.augment import AugmentConfig
 from calvingfronts.training.config import TrainConfig
 from calvingfronts.training.curves import write_history
@@ -85,6 +85,70 @@ def _save(path: Path, **state) -> None:
     tmp.replace(path)
 
 
+@dataclass
+class _State:
+    """What a checkpoint restores: where the run is, what it has seen, how long it took."""
+
+    epoch: int = 0
+    history: list = field(default_factory=list)
+    best: dict = field(default_factory=lambda: {"score": math.inf, "epoch": None})
+    elapsed_s: float = 0.0
+
+
+def _restore(config: TrainConfig, run_dir: Path, model, optimizer) -> _State:
+    """Continue from ``last.pt`` when resuming (same config, see _RESUMABLE_CHANGES)."""
+    checkpoint = run_dir / "last.pt"
+    if not config.resume:
+        for stale in ("last.pt", "best.pt"):
+            (run_dir / stale).unlink(missing_ok=True)
+        return _State()
+    if not checkpoint.exists():
+        return _State()
+    saved = torch.load(checkpoint, weights_only=False)
+    if _fixed(saved["config"]) != _fixed(config.to_dict()):
+        raise ValueError(f"{checkpoint} was written with another config; delete the run "
+                         "directory or set resume: false")
+    model.load_state_dict(saved["model"])
+    optimizer.load_state_dict(saved["optimizer"])
+    if "torch_rng" in saved:
+        torch.set_rng_state(saved["torch_rng"])
+    log.info("resuming %s at epoch %d", config.name, saved["epoch"])
+    return _State(saved["epoch"], saved["history"], saved["best"], saved["elapsed_s"])
+
+
+def _loss(model, batch: dict, config: TrainConfig) -> torch.Tensor:
+    """Front loss on channel 0, plus the zone loss where a zone head exists."""
+    logits = model(batch["image"])
+    loss = front_loss(logits[:, :1], batch["target"], config.pos_weight, config.dice_weight)
+    if logits.shape[1] > 1:
+        loss = loss + config.zone_weight * zone_loss(logits[:, 1:], batch["zones"])
+    return loss
+
+
+def _train_epoch(model, optimizer, sampler: BatchSampler, config: TrainConfig, epoch: int,
+                 clock) -> tuple[list[float], float, float]:
+    """One epoch of steps (fewer when the time budget ends): (losses, progress, lr)."""
+    total = config.epochs * config.steps_per_epoch
+    losses, progress, lr = [], 0.0, config.learning_rate
+    bar = tqdm(range(config.steps_per_epoch), desc=f"{config.name} {epoch + 1}/{config.epochs}",
+               leave=False, mininterval=5.0)
+    for i in bar:
+        step = epoch * config.steps_per_epoch + i
+        progress = _progress(step, total, clock(), config.max_minutes)
+        if progress >= 1.0:
+            break
+        lr = config.learning_rate * _schedule(progress, config.warmup_fraction)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        loss = _loss(model, sampler.batch(step, config.batch_size), config)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss.detach()))
+        bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}", refresh=False)
+    return losses, progress, lr
+
+
 def train(config: TrainConfig | dict) -> TrainResult:
     """Train, validate, checkpoint and (``config.export``) export one model."""
     if isinstance(config, dict):
@@ -103,95 +167,59 @@ def train(config: TrainConfig | dict) -> TrainResult:
     model = build_model(config.model, width=config.width, out_channels=out_channels)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate,
                                   weight_decay=config.weight_decay)
-    total = config.epochs * config.steps_per_epoch
+    state = _restore(config, run_dir, model, optimizer)
+    started, before = time.monotonic(), state.elapsed_s
 
-    start_epoch, history, best = 0, [], {"score": math.inf, "epoch": None}
-    elapsed_before = 0.0
-    checkpoint = run_dir / "last.pt"
-    if config.resume and checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=False)
-        if _fixed(state["config"]) != _fixed(config.to_dict()):
-            raise ValueError(f"{checkpoint} was written with another config; delete the run "
-                             "directory or set resume: false")
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        start_epoch, history, best = state["epoch"], state["history"], state["best"]
-        elapsed_before = state["elapsed_s"]
-        log.info("resuming %s at epoch %d", config.name, start_epoch)
-    elif not config.resume:
-        for stale in ("last.pt", "best.pt"):
-            (run_dir / stale).unlink(missing_ok=True)
+    def clock() -> float:
+        return before + time.monotonic() - started
 
-    started = time.monotonic()
     model.train()
-    progress, lr = 0.0, config.learning_rate
-    for epoch in range(start_epoch, config.epochs):
-        losses = []
-        bar = tqdm(range(config.steps_per_epoch), desc=f"{config.name} {epoch + 1}/{config.epochs}",
-                   leave=False, mininterval=5.0)
-        for i in bar:
-            step = epoch * config.steps_per_epoch + i
-            progress = _progress(step, total, elapsed_before + time.monotonic() - started,
-                                 config.max_minutes)
-            if progress >= 1.0:
-                break
-            lr = config.learning_rate * _schedule(progress, config.warmup_fraction)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            batch = sampler.batch(step, config.batch_size)
-            logits = model(batch["image"])
-            loss = front_loss(logits[:, :1], batch["target"], config.pos_weight,
-                              config.dice_weight)
-            if out_channels > 1:
-                loss = loss + config.zone_weight * zone_loss(logits[:, 1:], batch["zones"])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            losses.append(float(loss.detach()))
-            bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}", refresh=False)
-        elapsed = elapsed_before + time.monotonic() - started
+    for epoch in range(state.epoch, config.epochs):
+        losses, progress, lr = _train_epoch(model, optimizer, sampler, config, epoch, clock)
         if not losses:
             break
         record = {"epoch": epoch + 1, "steps": len(losses), "loss": float(np.mean(losses)),
-                  "lr": lr, "progress": round(progress, 4), "elapsed_s": round(elapsed, 1)}
+                  "lr": lr, "progress": round(progress, 4), "elapsed_s": round(clock(), 1)}
         if validation:
             report = validate(model, validation, config.histogram, config.missing_penalty_px)
             record.update(val_mean_m=report["mean_m"], val_median_m=report["median_m"],
                           val_no_front=report["n_no_front"], val_score_m=report["score_m"])
-            if report["score_m"] < best["score"]:
-                best = {"score": report["score_m"], "epoch": epoch + 1}
+            if report["score_m"] < state.best["score"]:
+                state.best = {"score": report["score_m"], "epoch": epoch + 1}
                 _save(run_dir / "best.pt", model=model.state_dict(), epoch=epoch + 1)
-        history.append(record)
+        state.history.append(record)
+        state.epoch, state.elapsed_s = epoch + 1, clock()
         log.info("epoch %s", record)
         tqdm.write(json.dumps(record))
-        _save(checkpoint, model=model.state_dict(), optimizer=optimizer.state_dict(),
-              epoch=epoch + 1, history=history, best=best,
-              config=config.to_dict(), elapsed_s=elapsed)
-        write_history(history, run_dir)
+        _save(run_dir / "last.pt", model=model.state_dict(), optimizer=optimizer.state_dict(),
+              epoch=state.epoch, history=state.history, best=state.best,
+              config=config.to_dict(), elapsed_s=state.elapsed_s,
+              torch_rng=torch.get_rng_state())
+        write_history(state.history, run_dir)
         if progress >= 1.0:
             log.info("time budget of %s min used up after epoch %d", config.max_minutes,
                      epoch + 1)
             break
+    return _finish(model, config, run_dir, validation, data_info, state, clock() / 60.0)
 
-    minutes = (elapsed_before + time.monotonic() - started) / 60.0
-    if config.select_best and validation and (run_dir / "best.pt").exists():
+
+def _finish(model, config: TrainConfig, run_dir: Path, validation, data_info: dict,
+            state: _State, minutes: float) -> TrainResult:
+    """Pick the weights to ship, measure them on the held-out set once more, export."""
+    use_best = config.select_best and validation and (run_dir / "best.pt").exists()
+    if use_best:
         model.load_state_dict(torch.load(run_dir / "best.pt", weights_only=False)["model"])
     model.eval()
-    final = validate(model, validation, config.histogram, config.missing_penalty_px) \
-        if validation else None
-    if final is not None:
+    final = None
+    if validation:
+        final = validate(model, validation, config.histogram, config.missing_penalty_px)
         (run_dir / "validation.json").write_text(json.dumps(final, indent=2))
     onnx_path = card_path = None
     if config.export:
         from calvingfronts.training.publish import publish
 
-        exported = best["epoch"] if config.select_best and best["epoch"] else len(history)
-        done = {"steps": sum(h.get("steps", config.steps_per_epoch) for h in history),
-                "exported_epoch": exported}
-        onnx_path, card_path = publish(model, config, data_info, final, minutes,
-                                       training=done)
-    return TrainResult(onnx_path, card_path, run_dir, best["epoch"], final, minutes, history)
-
-
-def describe_model(config: TrainConfig) -> str:
-    return describe(config.model, config.width)
+        done = {"steps": sum(h.get("steps", config.steps_per_epoch) for h in state.history),
+                "exported_epoch": state.best["epoch"] if use_best else state.epoch}
+        onnx_path, card_path = publish(model, config, data_info, final, minutes, training=done)
+    return TrainResult(onnx_path, card_path, run_dir, state.best["epoch"], final, minutes,
+                       state.history)
