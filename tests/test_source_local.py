@@ -165,3 +165,34 @@ def test_raster_round_trip_keeps_encoding(tmp_path):
     )
     np.testing.assert_array_equal(again.data, raster.data)
     assert not list(tmp_path.glob("*.part"))
+
+
+def test_a_file_referenced_by_ground_control_points_is_warped(tmp_path):
+    """SAR products in radar geometry carry GCPs (longitude/latitude) instead of a transform."""
+    from rasterio.control import GroundControlPoint
+
+    to_lonlat = Transformer.from_crs("EPSG:3413", "EPSG:4326", always_xy=True)
+    rows, cols = 400, 500
+    west, south, east, north = AOI[0] - 4000, AOI[1] - 4000, AOI[2] + 4000, AOI[3] + 4000
+    gcps = []
+    for row in (0, rows // 2, rows):
+        for col in (0, cols // 2, cols):
+            x = west + (east - west) * col / cols
+            y = north - (north - south) * row / rows
+            lon, lat = to_lonlat.transform(x, y)
+            gcps.append(GroundControlPoint(row=row, col=col, x=lon, y=lat))
+    data = (100 + np.add.outer(np.arange(rows), np.arange(cols))).astype(np.uint16)
+    path = tmp_path / "radar.tif"
+    with rasterio.open(
+        path, "w", driver="GTiff", width=cols, height=rows, count=1, dtype="uint16", nodata=0
+    ) as dst:
+        dst.write(data, 1)
+        dst.gcps = (gcps, "EPSG:4326")
+    (tmp_path / "manifest.csv").write_text("path,sensor,acquired\nradar.tif,terrasarx,2020-05-01\n")
+    manifest = str(tmp_path / "manifest.csv")
+    glacier = _glacier(manifest)
+    (scene,) = local.list_scenes(glacier, glacier.sensors["terrasarx"], {"manifest": manifest})
+    band = local.fetch_scene(scene, glacier, glacier.grid("terrasarx"), {}).band
+    assert np.isfinite(band).mean() > 0.99
+    # The ramp grows to the south-east on the ground as in the file.
+    assert band[-5, -5] > band[5, 5]

@@ -132,8 +132,10 @@ def warp_to_grid(dataset, grid, bands=(1,), resampling=None) -> tuple[np.ndarray
     if resampling is None:
         # Averaging when shrinking keeps speckle and noise from aliasing into the grid.
         source_size = abs(dataset.res[0]) if dataset.crs is not None else 0.0
-        coarser = source_size and dataset.crs.is_projected and source_size < grid.pixel_size
+        coarser = bool(source_size) and dataset.crs.is_projected and source_size < grid.pixel_size
         resampling = Resampling.average if coarser else Resampling.bilinear
+    if dataset.crs is None:
+        return _warp_gcps(dataset, grid, bands, resampling), float("nan")
     vrt_options = {
         "crs": grid.crs,
         "transform": grid.transform,
@@ -144,10 +146,32 @@ def warp_to_grid(dataset, grid, bands=(1,), resampling=None) -> tuple[np.ndarray
         "nodata": np.nan,
         "dtype": "float32",
     }
-    if dataset.crs is None:
-        gcps, gcp_crs = dataset.gcps
-        vrt_options["src_crs"] = gcp_crs
     with WarpedVRT(dataset, **vrt_options) as vrt:
         data = vrt.read(indexes=list(bands), masked=True)
     filled = data.filled(np.nan).astype(np.float32)
     return filled, float("nan")
+
+
+def _warp_gcps(dataset, grid, bands, resampling) -> np.ndarray:
+    """Resample a raster referenced by ground control points (e.g. SAR in slant geometry).
+
+    A warped VRT with a destination transform returns only fill for such files, so the
+    bands are read whole and warped with a transformer fitted to the control points.
+    """
+    from rasterio.warp import reproject
+
+    gcps, gcp_crs = dataset.gcps
+    source = dataset.read(indexes=list(bands), masked=True).astype(np.float32).filled(np.nan)
+    target = np.full((len(bands), grid.height, grid.width), np.nan, dtype=np.float32)
+    reproject(
+        source,
+        target,
+        gcps=gcps,
+        src_crs=gcp_crs,
+        src_nodata=np.nan,
+        dst_transform=grid.transform,
+        dst_crs=grid.crs,
+        dst_nodata=np.nan,
+        resampling=resampling,
+    )
+    return target
