@@ -23,6 +23,11 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-@pytest.fixture(scope="session")
-def workflow_config() -> dict:
+def load_workflow_config() -> dict:
+    """A fresh copy of the shipped configuration (tests may change theirs)."""
     return yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+
+
+@pytest.fixture
+def workflow_config() -> dict:
+    return load_workflow_config()

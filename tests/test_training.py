@@ -18,9 +18,11 @@ from calvingfronts.training.losses import dice_loss, front_loss
 from calvingfronts.training.samples import FrontSample
 from calvingfronts.training.train import _progress, _schedule, train
 
-NAMES = ("LE07_L1TP_008011_20000323_20170212_01_T1_B2",
-         "LT05_L1TP_230012_19851003_20170218_01_T1_B2",
-         "LT05_L1TP_020007_19850529_20170219_01_T1_B2")
+NAMES = (
+    "LE07_L1TP_008011_20000323_20170212_01_T1_B2",
+    "LT05_L1TP_230012_19851003_20170218_01_T1_B2",
+    "LT05_L1TP_020007_19850529_20170219_01_T1_B2",
+)
 
 
 def _scene(height=48, width=32, row=20):
@@ -41,7 +43,8 @@ def frontlearning_folder(tmp_path):
         values, front = _scene()
         grey = (values * 255).astype(np.uint8)
         Image.fromarray(np.dstack([grey, grey, grey, np.full_like(grey, 255)])).save(
-            tmp_path / "images" / f"{name}_Subset.png")
+            tmp_path / "images" / f"{name}_Subset.png"
+        )
         label = np.full(front.shape, 255, np.uint8)
         label[19:22, :] = 0
         Image.fromarray(label).save(tmp_path / "labels" / f"{name}_Front.png")
@@ -50,7 +53,10 @@ def frontlearning_folder(tmp_path):
 
 def test_glaciers_from_path_row():
     assert [glacier_of_frontlearning(n + "_Subset.png") for n in NAMES] == [
-        "jakobshavn", "kangerlussuaq", "northwest"]
+        "jakobshavn",
+        "kangerlussuaq",
+        "northwest",
+    ]
 
 
 def test_reader_and_split_by_glacier(frontlearning_folder):
@@ -67,8 +73,9 @@ def test_reader_and_split_by_glacier(frontlearning_folder):
 def test_augmented_label_is_a_line_of_the_set_width():
     values, front = _scene(96, 96, row=48)
     sample = FrontSample("s", "g", values, np.ones_like(front), front, pixel_size_m=40.0)
-    cfg = AugmentConfig(crop_size=64, pixel_size_range_m=(40.0, 40.0), rotate=False,
-                        flip=False, front_focus=1.0)
+    cfg = AugmentConfig(
+        crop_size=64, pixel_size_range_m=(40.0, 40.0), rotate=False, flip=False, front_focus=1.0
+    )
     image, target, valid, zones = make_example(sample, "equalize", np.random.default_rng(0), cfg)
     assert image.shape == target.shape == valid.shape == (64, 64) and zones is None
     assert image.min() >= 0.0 and image.max() <= 1.0
@@ -80,8 +87,9 @@ def test_augmented_label_is_a_line_of_the_set_width():
 def test_zoom_keeps_the_label_width():
     values, front = _scene(96, 96, row=48)
     sample = FrontSample("s", "g", values, np.ones_like(front), front, pixel_size_m=40.0)
-    cfg = AugmentConfig(crop_size=64, pixel_size_range_m=(10.0, 10.0), rotate=False,
-                        flip=False, front_focus=1.0)
+    cfg = AugmentConfig(
+        crop_size=64, pixel_size_range_m=(10.0, 10.0), rotate=False, flip=False, front_focus=1.0
+    )
     _, target, _, _ = make_example(sample, "none", np.random.default_rng(1), cfg)
     assert 2 <= len(np.nonzero(target.any(axis=1))[0]) <= 4
 
@@ -108,11 +116,18 @@ def test_unknown_config_key_is_an_error():
 
 def test_two_step_run_exports_and_resumes(frontlearning_folder, tmp_path):
     config = {
-        "name": "tiny", "model": "deeplabv3plus-drn-d-22", "width": 0.125,
+        "name": "tiny",
+        "model": "deeplabv3plus-drn-d-22",
+        "width": 0.125,
         "data": [{"kind": "frontlearning", "path": str(frontlearning_folder)}],
-        "validation_glaciers": ["kangerlussuaq"], "epochs": 1, "steps_per_epoch": 1,
-        "batch_size": 2, "crop_size": 32, "run_dir": str(tmp_path / "run"),
-        "output": str(tmp_path / "tiny.onnx"), "card": str(tmp_path / "tiny.md"),
+        "validation_glaciers": ["kangerlussuaq"],
+        "epochs": 1,
+        "steps_per_epoch": 1,
+        "batch_size": 2,
+        "crop_size": 32,
+        "run_dir": str(tmp_path / "run"),
+        "output": str(tmp_path / "tiny.onnx"),
+        "card": str(tmp_path / "tiny.md"),
         "augment": {"pixel_size_range_m": [49, 49]},
     }
     result = train(config)
@@ -135,11 +150,14 @@ def test_caffe_reader(tmp_path):
         (tmp_path / sub / "train").mkdir(parents=True)
     values, front = _scene()
     Image.fromarray((values * 255).astype(np.uint8)).save(
-        tmp_path / "sar_images" / "train" / f"{stem}.png")
+        tmp_path / "sar_images" / "train" / f"{stem}.png"
+    )
     Image.fromarray(front.astype(np.uint8) * 255).save(
-        tmp_path / "fronts" / "train" / f"{stem}_front.png")
+        tmp_path / "fronts" / "train" / f"{stem}_front.png"
+    )
     Image.fromarray(np.where(values > 0.5, 127, 254).astype(np.uint8)).save(
-        tmp_path / "zones" / "train" / f"{stem}_zones.png")
+        tmp_path / "zones" / "train" / f"{stem}_zones.png"
+    )
     (sample,) = load_caffe(tmp_path)
     assert sample.glacier == "Mapple" and sample.pixel_size_m == 7.0 and sample.sar
     assert set(np.unique(sample.zones)) == {1, 2} and sample.front.sum() >= 30
@@ -155,14 +173,25 @@ def test_geotiff_reader(tmp_path):
 
     values, _ = _scene()
     transform = from_origin(1000.0, 5000.0, 30.0, 30.0)
-    with rasterio.open(tmp_path / "s1.tif", "w", driver="GTiff", height=48, width=32, count=1,
-                       dtype="float32", crs="EPSG:3413", transform=transform,
-                       nodata=-9999.0) as dst:
+    with rasterio.open(
+        tmp_path / "s1.tif",
+        "w",
+        driver="GTiff",
+        height=48,
+        width=32,
+        count=1,
+        dtype="float32",
+        crs="EPSG:3413",
+        transform=transform,
+        nodata=-9999.0,
+    ) as dst:
         dst.write(values, 1)
     y = 5000.0 - 20.5 * 30.0
-    lines = gpd.GeoDataFrame({"scene_id": ["s1"], "glacier": ["g1"]},
-                             geometry=[LineString([(1000.0, y), (1000.0 + 32 * 30.0, y)])],
-                             crs="EPSG:3413")
+    lines = gpd.GeoDataFrame(
+        {"scene_id": ["s1"], "glacier": ["g1"]},
+        geometry=[LineString([(1000.0, y), (1000.0 + 32 * 30.0, y)])],
+        crs="EPSG:3413",
+    )
     lines.to_file(tmp_path / "fronts.gpkg")
     (sample,) = load_geotiffs(tmp_path, tmp_path / "fronts.gpkg")
     assert sample.glacier == "g1" and sample.pixel_size_m == 30.0
@@ -177,16 +206,40 @@ def test_synthetic_samples_and_check(tmp_path, repo):
     from calvingfronts.training.synthetic_data import synthetic_samples
 
     config = str(repo / "config" / "config.yaml")
-    samples = synthetic_samples(count=1, config=config, sensors=["sentinel1"],
-                                pixel_size_range_m=(80.0, 80.0), cache_dir=str(tmp_path))
+    samples = synthetic_samples(
+        count=1,
+        config=config,
+        sensors=["sentinel1"],
+        pixel_size_range_m=(80.0, 80.0),
+        cache_dir=str(tmp_path),
+    )
     assert samples[0].sar and samples[0].front.any() and samples[0].fjord is not None
-    again = synthetic_samples(count=1, config=config, sensors=["sentinel1"],
-                              pixel_size_range_m=(80.0, 80.0), cache_dir=str(tmp_path))
+    again = synthetic_samples(
+        count=1,
+        config=config,
+        sensors=["sentinel1"],
+        pixel_size_range_m=(80.0, 80.0),
+        cache_dir=str(tmp_path),
+    )
     assert np.array_equal(again[0].values, samples[0].values)  # from the cache
-    model = export_onnx(build_model("unet", width=0.125).eval(), tmp_path / "m.onnx", {
-        "model_name": "m", "model_version": "0", "architecture": "unet",
-        "histogram": "equalize", "trained_on": "-", "pixel_size_m": "50",
-        "front_width_px": "3"})
-    report = check(str(model), count=1, config_path=config, sensors=["landsat8"],
-                   pixel_size_range_m=(80.0, 80.0))
+    model = export_onnx(
+        build_model("unet", width=0.125).eval(),
+        tmp_path / "m.onnx",
+        {
+            "model_name": "m",
+            "model_version": "0",
+            "architecture": "unet",
+            "histogram": "equalize",
+            "trained_on": "-",
+            "pixel_size_m": "50",
+            "front_width_px": "3",
+        },
+    )
+    report = check(
+        str(model),
+        count=1,
+        config_path=config,
+        sensors=["landsat8"],
+        pixel_size_range_m=(80.0, 80.0),
+    )
     assert report["n_scenes"] == 1 and len(report["per_scene"]) == 1

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 import rasterio
 import yaml
+from conftest import load_workflow_config
 from rasterio.warp import calculate_default_transform, reproject
 
 REPO = Path(__file__).resolve().parents[1]
@@ -57,8 +58,8 @@ def jobs_run(result: subprocess.CompletedProcess) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory, workflow_config):
-    workdir = _workdir(tmp_path_factory.mktemp("demo"), workflow_config)
+def demo_run(tmp_path_factory):
+    workdir = _workdir(tmp_path_factory.mktemp("demo"), load_workflow_config())
     snakemake(workdir, "results/demo_fronts.gpkg", "results/demo_evaluation.json")
     return workdir
 
@@ -152,11 +153,12 @@ def test_workflow_lint_is_clean(demo_run):
 
 
 @pytest.fixture(scope="module")
-def local_run(tmp_path_factory, workflow_config):
+def local_run(tmp_path_factory):
     """A glacier whose scenes are the user's own files, some of them broken."""
     from calvingfronts.config import glacier_config
     from calvingfronts.sources import synthetic
 
+    workflow_config = load_workflow_config()
     workdir = _workdir(tmp_path_factory.mktemp("local"), workflow_config)
     scenes_dir = workdir / "my_scenes"
     scenes_dir.mkdir()
