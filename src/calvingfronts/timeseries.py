@@ -97,8 +97,15 @@ def write_time_series(
         # The temporary name must end in .gpkg for GDAL to pick the driver.
         staging = f"{tmp}.gpkg"
         try:
+            # GeoPackage 1.3: readable by the older GDAL and QGIS releases still common on
+            # clusters (GDAL < 3.7 reads 1.4 files only "partially").
             pyogrio.write_dataframe(
-                fronts, staging, layer="fronts", driver="GPKG", geometry_type="LineString"
+                fronts,
+                staging,
+                layer="fronts",
+                driver="GPKG",
+                geometry_type="LineString",
+                dataset_options={"VERSION": "1.3"},
             )
             pyogrio.write_dataframe(
                 rejected, staging, layer="rejected", driver="GPKG", append=False

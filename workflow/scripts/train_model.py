@@ -1,6 +1,9 @@
 """Snakemake adapter for ``rule train``: snakemake.params/output/log -> training.train.train.
 
-Also usable directly: ``python workflow/scripts/train_model.py CONFIG.json [KEY=VALUE ...]``.
+Also usable directly, with a JSON file of training settings or a workflow config YAML (its
+``training`` section), and KEY=VALUE overrides (values parsed as JSON where they can be):
+
+    python workflow/scripts/train_model.py config/config.yaml max_minutes=15 name=my-model
 """
 
 import json
@@ -35,7 +38,13 @@ if "snakemake" in globals():
 elif __name__ == "__main__":
     overrides = dict(arg.split("=", 1) for arg in sys.argv[2:])
     with open(sys.argv[1]) as handle:
-        settings = json.load(handle)
+        if sys.argv[1].endswith((".yaml", ".yml")):
+            import yaml
+
+            settings = yaml.safe_load(handle)
+            settings = settings.get("training", settings)
+        else:
+            settings = json.load(handle)
     for key, value in overrides.items():
         try:
             settings[key] = json.loads(value)

@@ -44,6 +44,10 @@ class TrainConfig:
     output: str = "models/{name}.onnx"
     card: str = "models/{name}.md"
     resume: bool = True
+    # Start from the weights of an earlier run's checkpoint (``last.pt``/``best.pt``) instead
+    # of a random initialisation, e.g. a second stage with other augmentation. The card
+    # records it and counts the earlier run's steps and time.
+    init_from: str | None = None
     export: bool = True
 
     @classmethod

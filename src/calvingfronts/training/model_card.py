@@ -102,6 +102,18 @@ def render(config: dict, description: str, data: dict, validation: dict | None,
         "brightness, SAR-like speckle, blur, nodata stripes",
         "- Pretrained weights: none (trained from scratch)",
     ]
+    earlier = training.get("init_from")
+    if earlier:
+        changed = {k: v for k, v in (earlier.get("config") or {}).items()
+                   if config.get(k) != v and k not in ("run_dir", "output", "card", "name",
+                                                        "resume", "export", "init_from")}
+        lines += [
+            f"- Warm start: initialised from `{earlier['path']}` ({earlier['steps']} steps, "
+            f"{earlier['minutes']} min, same machine); total "
+            f"{earlier['steps'] + training.get('steps', 0)} steps and "
+            f"{earlier['minutes'] + minutes:.1f} min. That stage differed in: "
+            f"`{json.dumps(changed)}`",
+        ]
     if extra:
         lines += ["", extra.strip()]
     lines += ["", "## Configuration", "", "```json", json.dumps(config, indent=2), "```", ""]

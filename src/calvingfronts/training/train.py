@@ -101,8 +101,10 @@ def _restore(config: TrainConfig, run_dir: Path, model, optimizer) -> _State:
     if not config.resume:
         for stale in ("last.pt", "best.pt"):
             (run_dir / stale).unlink(missing_ok=True)
-        return _State()
-    if not checkpoint.exists():
+    if not (config.resume and checkpoint.exists()):
+        if config.init_from:
+            model.load_state_dict(torch.load(config.init_from, weights_only=False)["model"])
+            log.info("initialised %s from %s", config.name, config.init_from)
         return _State()
     saved = torch.load(checkpoint, weights_only=False)
     if _fixed(saved["config"]) != _fixed(config.to_dict()):
@@ -203,6 +205,17 @@ def train(config: TrainConfig | dict) -> TrainResult:
     return _finish(model, config, run_dir, validation, data_info, state, clock() / 60.0)
 
 
+def _earlier_stage(path: str | None) -> dict | None:
+    """Steps, minutes and config of the run a warm start came from (for the card)."""
+    if not path:
+        return None
+    saved = torch.load(path, weights_only=False)
+    history = saved.get("history") or []
+    return {"path": str(path), "steps": sum(h.get("steps", 0) for h in history),
+            "minutes": round(saved.get("elapsed_s", 0.0) / 60.0, 1),
+            "config": saved.get("config")}
+
+
 def _finish(model, config: TrainConfig, run_dir: Path, validation, data_info: dict,
             state: _State, minutes: float) -> TrainResult:
     """Pick the weights to ship, measure them on the held-out set once more, export."""
@@ -219,7 +232,8 @@ def _finish(model, config: TrainConfig, run_dir: Path, validation, data_info: di
         from calvingfronts.training.publish import publish
 
         done = {"steps": sum(h.get("steps", config.steps_per_epoch) for h in state.history),
-                "exported_epoch": state.best["epoch"] if use_best else state.epoch}
+                "exported_epoch": state.best["epoch"] if use_best else state.epoch,
+                "init_from": _earlier_stage(config.init_from)}
         onnx_path, card_path = publish(model, config, data_info, final, minutes, training=done)
     return TrainResult(onnx_path, card_path, run_dir, state.best["epoch"], final, minutes,
                        state.history)
