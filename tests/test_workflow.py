@@ -127,8 +127,13 @@ def test_adding_scenes_computes_only_the_new_ones(demo_run):
     before = len(manifest.read_text().splitlines()) - 1
     config["glaciers"]["demo"]["sensors"]["landsat8"]["end"] = "2020-09-30"
     (demo_run / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    jobs = jobs_run(snakemake(demo_run, "results/demo_fronts.gpkg"))
+    result = snakemake(demo_run, "results/demo_fronts.gpkg")
+    jobs = jobs_run(result)
     added = len(manifest.read_text().splitlines()) - 1 - before
+    assert (
+        f"demo/landsat8: {before + added} scene(s) listed from the synthetic source, {added} new"
+        in (result.stdout + result.stderr)
+    )
     assert added >= 3
     assert jobs == {
         "list_scenes": 1,

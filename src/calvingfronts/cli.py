@@ -57,7 +57,7 @@ def _list_scenes(args) -> int:
 
     logs.configure()
     config = _load_config(args.config)
-    scenes = list_stage(config, glacier_config(config, args.glacier), args.sensor)
+    scenes, _ = list_stage(config, glacier_config(config, args.glacier), args.sensor)
     sys.stdout.write(manifest_text(scenes))
     return 0
 

@@ -63,16 +63,22 @@ def label_line(front: np.ndarray, transform: Affine):
                 # Skip a diagonal step where two straight steps already join the pixels.
                 if dr and dc and ((r + dr, c) in lookup or (r, c + dc) in lookup):
                     continue
-                segments.append([transform * (c + 0.5, r + 0.5),
-                                 transform * (c + dc + 0.5, r + dr + 0.5)])
+                segments.append(
+                    [transform * (c + 0.5, r + 0.5), transform * (c + dc + 0.5, r + dr + 0.5)]
+                )
     if not segments:
         return None
     return linemerge(MultiLineString(segments))
 
 
-def score_probability(probability: np.ndarray, front: np.ndarray, pixel_size_m: float,
-                      valid: np.ndarray | None = None, transform: Affine | None = None,
-                      fjord=None):
+def score_probability(
+    probability: np.ndarray,
+    front: np.ndarray,
+    pixel_size_m: float,
+    valid: np.ndarray | None = None,
+    transform: Affine | None = None,
+    fjord=None,
+):
     """(predicted line or None, truth line, reason) for one image's front probability.
 
     Without ``transform``/``fjord`` the image is treated as not georeferenced: square pixels
@@ -104,10 +110,15 @@ def summarize(names: list[str], results: list[tuple], pixel_size_m: float) -> di
         entry.update(stats)
     mean = summary["mean_m"]
     return {
-        "mean_m": mean, "median_m": summary["median_m"],
+        "mean_m": mean,
+        "median_m": summary["median_m"],
         "mean_px": None if mean is None else mean / pixel_size_m,
-        "n_images": len(names), "n_no_front": len(missing), "no_front": missing,
-        "n_points": summary["n_points"], "pixel_size_m": pixel_size_m, "per_image": per_image,
+        "n_images": len(names),
+        "n_no_front": len(missing),
+        "no_front": missing,
+        "n_points": summary["n_points"],
+        "pixel_size_m": pixel_size_m,
+        "per_image": per_image,
     }
 
 
@@ -130,8 +141,9 @@ def _label_for(image: Path, labels: Path) -> Path | None:
     return None
 
 
-def evaluate_folder(images: Path, labels: Path, pixel_size_m: float, model_path: Path,
-                    histogram: str | None = None) -> dict:
+def evaluate_folder(
+    images: Path, labels: Path, pixel_size_m: float, model_path: Path, histogram: str | None = None
+) -> dict:
     """Run the workflow's inference and vectorization on every image with a label."""
     from calvingfronts.inference import FrontModel
 
@@ -153,23 +165,29 @@ def evaluate_folder(images: Path, labels: Path, pixel_size_m: float, model_path:
     if not names:
         raise SystemExit(f"no image in {images} has a label in {labels}")
     report = summarize(names, results, pixel_size_m)
-    report.update(model=str(model_path), model_name=model.metadata.get("model_name"),
-                  histogram=method)
+    report.update(
+        model=str(model_path), model_name=model.metadata.get("model_name"), histogram=method
+    )
     return report
 
 
 def evaluate_images_main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="evaluate-images", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="evaluate-images",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--images", required=True, type=Path)
     parser.add_argument("--labels", required=True, type=Path)
     parser.add_argument("--pixel-size", required=True, type=float, help="metres per pixel")
     parser.add_argument("--model", type=Path, default=Path(DEFAULT_MODEL))
-    parser.add_argument("--histogram", choices=("equalize", "linear", "none"),
-                        help="override the model's own histogram treatment")
+    parser.add_argument(
+        "--histogram",
+        choices=("equalize", "linear", "none"),
+        help="override the model's own histogram treatment",
+    )
     args = parser.parse_args(argv)
-    report = evaluate_folder(args.images, args.labels, args.pixel_size, args.model,
-                             args.histogram)
+    report = evaluate_folder(args.images, args.labels, args.pixel_size, args.model, args.histogram)
     json.dump(report, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0

@@ -69,20 +69,27 @@ def fjord_mask(glacier: GlacierConfig, raster: Raster) -> np.ndarray:
     )
 
 
-def list_stage(config: dict, glacier: GlacierConfig, sensor: str) -> list[Scene]:
+def list_stage(
+    config: dict, glacier: GlacierConfig, sensor: str, fetched_dir: str | None = None
+) -> tuple[list[Scene], str]:
+    """The scenes of one sensor, and a one-line summary of how many are new.
+
+    A scene is new when ``fetched_dir`` holds no fetched product of it yet: that is the work
+    a run of the target will do for this sensor.
+    """
     settings = glacier.sensors[sensor]
     source = get_source(settings.source)
     scenes = source.list_scenes(
         glacier, settings, source_options(config, settings.source, settings.options)
     )
-    log.info(
-        "%s/%s: %d scene(s) listed from the %s source",
-        glacier.name,
-        sensor,
-        len(scenes),
-        settings.source,
+    summary = (
+        f"{glacier.name}/{sensor}: {len(scenes)} scene(s) listed from the {settings.source} source"
     )
-    return scenes
+    if fetched_dir is not None:
+        new = [s for s in scenes if not (Path(fetched_dir) / f"{s.scene_id}.tif").exists()]
+        summary += f", {len(new)} new"
+    log.info(summary)
+    return scenes, summary
 
 
 # How many runs in a row may retry a scene whose archive failed (timeout, server error).

@@ -12,6 +12,7 @@ checkpoint list_scenes:
         "../../envs/workflow.yaml"
     params:
         listing=listing_params,
+        fetched=lambda wildcards: f"results/{wildcards.glacier}/scenes/{wildcards.sensor}",
     script:
         "../scripts/list_scenes.py"
 

@@ -24,12 +24,19 @@ def main(config: dict, log_path: str | None = None) -> None:
     handlers = [logging.StreamHandler()]
     if log_path:
         handlers.append(logging.FileHandler(log_path))
-    logging.basicConfig(level=logging.INFO, handlers=handlers,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO,
+        handlers=handlers,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     result = train(config)
-    summary = {"onnx": str(result.onnx), "card": str(result.card),
-               "best_epoch": result.best_epoch, "minutes": round(result.minutes, 1),
-               "held_out_mean_m": (result.validation or {}).get("mean_m")}
+    summary = {
+        "onnx": str(result.onnx),
+        "card": str(result.card),
+        "best_epoch": result.best_epoch,
+        "minutes": round(result.minutes, 1),
+        "held_out_mean_m": (result.validation or {}).get("mean_m"),
+    }
     logging.getLogger("train_model").info("done %s", json.dumps(summary))
 
 

@@ -27,13 +27,14 @@ class ASPP(nn.Module):
     def __init__(self, in_ch: int, out_ch: int, rates: tuple[int, ...], dropout: float = 0.1):
         super().__init__()
         self.branches = nn.ModuleList(
-            [conv_bn_relu(in_ch, out_ch, 1)] + [conv_bn_relu(in_ch, out_ch, 3, dilation=r)
-                                                for r in rates]
+            [conv_bn_relu(in_ch, out_ch, 1)]
+            + [conv_bn_relu(in_ch, out_ch, 3, dilation=r) for r in rates]
         )
         # Image pooling: global context (is there a fjord, where is the ice?) for every pixel.
         self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), conv_bn_relu(in_ch, out_ch, 1))
-        self.project = nn.Sequential(conv_bn_relu(out_ch * (len(rates) + 2), out_ch, 1),
-                                     nn.Dropout(dropout))
+        self.project = nn.Sequential(
+            conv_bn_relu(out_ch * (len(rates) + 2), out_ch, 1), nn.Dropout(dropout)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         outs = [branch(x) for branch in self.branches]
@@ -44,8 +45,13 @@ class ASPP(nn.Module):
 class DeepLabV3Plus(nn.Module):
     """DeepLabv3+ head on a backbone; output logits at the input resolution."""
 
-    def __init__(self, backbone: nn.Module, out_channels: int = 1, width: float = 1.0,
-                 atrous_rates: tuple[int, ...] = DEFAULT_RATES):
+    def __init__(
+        self,
+        backbone: nn.Module,
+        out_channels: int = 1,
+        width: float = 1.0,
+        atrous_rates: tuple[int, ...] = DEFAULT_RATES,
+    ):
         super().__init__()
         self.backbone = backbone
         aspp_ch, low_ch, dec_ch = scaled(256, width), scaled(48, width), scaled(256, width)
@@ -62,7 +68,8 @@ class DeepLabV3Plus(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         low, high = self.backbone(x)
-        high = F.interpolate(self.aspp(high), size=low.shape[2:], mode="bilinear",
-                             align_corners=False)
+        high = F.interpolate(
+            self.aspp(high), size=low.shape[2:], mode="bilinear", align_corners=False
+        )
         out = self.classifier(self.decoder(torch.cat([high, self.low_project(low)], dim=1)))
         return F.interpolate(out, size=x.shape[2:], mode="bilinear", align_corners=False)

@@ -35,15 +35,18 @@ class BasicBlock(nn.Module):
 
     expansion = 1
 
-    def __init__(self, in_ch: int, planes: int, stride: int = 1,
-                 dilation: tuple[int, int] = (1, 1)):
+    def __init__(
+        self, in_ch: int, planes: int, stride: int = 1, dilation: tuple[int, int] = (1, 1)
+    ):
         super().__init__()
         out_ch = planes * self.expansion
-        self.conv1 = nn.Conv2d(in_ch, planes, 3, stride, padding=dilation[0],
-                               dilation=dilation[0], bias=False)
+        self.conv1 = nn.Conv2d(
+            in_ch, planes, 3, stride, padding=dilation[0], dilation=dilation[0], bias=False
+        )
         self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, out_ch, 3, 1, padding=dilation[1], dilation=dilation[1],
-                               bias=False)
+        self.conv2 = nn.Conv2d(
+            planes, out_ch, 3, 1, padding=dilation[1], dilation=dilation[1], bias=False
+        )
         self.bn2 = nn.BatchNorm2d(out_ch)
         self.relu = nn.ReLU(inplace=True)
         self.shortcut = _shortcut(in_ch, out_ch, stride)
@@ -59,16 +62,22 @@ class Bottleneck(nn.Module):
 
     expansion = 4
 
-    def __init__(self, in_ch: int, planes: int, stride: int = 1,
-                 dilation: tuple[int, int] = (1, 1)):
+    def __init__(
+        self, in_ch: int, planes: int, stride: int = 1, dilation: tuple[int, int] = (1, 1)
+    ):
         super().__init__()
         out_ch = planes * self.expansion
         self.body = nn.Sequential(
-            nn.Conv2d(in_ch, planes, 1, bias=False), nn.BatchNorm2d(planes), nn.ReLU(inplace=True),
-            nn.Conv2d(planes, planes, 3, stride, padding=dilation[1], dilation=dilation[1],
-                      bias=False),
-            nn.BatchNorm2d(planes), nn.ReLU(inplace=True),
-            nn.Conv2d(planes, out_ch, 1, bias=False), nn.BatchNorm2d(out_ch),
+            nn.Conv2d(in_ch, planes, 1, bias=False),
+            nn.BatchNorm2d(planes),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(
+                planes, planes, 3, stride, padding=dilation[1], dilation=dilation[1], bias=False
+            ),
+            nn.BatchNorm2d(planes),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(planes, out_ch, 1, bias=False),
+            nn.BatchNorm2d(out_ch),
         )
         self.relu = nn.ReLU(inplace=True)
         self.shortcut = _shortcut(in_ch, out_ch, stride)
@@ -120,11 +129,17 @@ class DRN(nn.Module):
 
 def _conv_stage(in_ch: int, out_ch: int, count: int, stride: int = 1, dilation: int = 1):
     """``count`` 3x3 conv-BN-ReLU layers; the first one may stride."""
-    return nn.Sequential(*[
-        conv_bn_relu(in_ch if i == 0 else out_ch, out_ch, stride=stride if i == 0 else 1,
-                     dilation=dilation)
-        for i in range(count)
-    ])
+    return nn.Sequential(
+        *[
+            conv_bn_relu(
+                in_ch if i == 0 else out_ch,
+                out_ch,
+                stride=stride if i == 0 else 1,
+                dilation=dilation,
+            )
+            for i in range(count)
+        ]
+    )
 
 
 def _res_stage(block, in_ch: int, planes: int, count: int, stride: int = 1, dilation: int = 1):

@@ -30,8 +30,16 @@ def conv_bn_relu(
     """Convolution (no bias: BatchNorm follows), BatchNorm, activation; 'same' padding."""
     padding = dilation * (kernel_size - 1) // 2
     return nn.Sequential(
-        nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=padding,
-                  dilation=dilation, groups=groups, bias=False),
+        nn.Conv2d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            groups=groups,
+            bias=False,
+        ),
         nn.BatchNorm2d(out_channels),
         activation(inplace=True),
     )

@@ -14,8 +14,15 @@ from torch import nn
 from calvingfronts.models.layers import conv_bn_relu, init_weights, scaled
 
 # (expansion t, channels c, repeats n, stride s) from the MobileNetV2 paper, Table 2.
-_SETTINGS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1),
-             (6, 160, 3, 2), (6, 320, 1, 1))
+_SETTINGS = (
+    (1, 16, 1, 1),
+    (6, 24, 2, 2),
+    (6, 32, 3, 2),
+    (6, 64, 4, 2),
+    (6, 96, 3, 1),
+    (6, 160, 3, 2),
+    (6, 320, 1, 1),
+)
 
 
 class InvertedResidual(nn.Module):
@@ -26,8 +33,15 @@ class InvertedResidual(nn.Module):
         hidden = in_ch * expansion
         layers = [] if expansion == 1 else [conv_bn_relu(in_ch, hidden, 1, activation=nn.ReLU6)]
         layers += [
-            conv_bn_relu(hidden, hidden, 3, stride=stride, dilation=dilation, groups=hidden,
-                         activation=nn.ReLU6),
+            conv_bn_relu(
+                hidden,
+                hidden,
+                3,
+                stride=stride,
+                dilation=dilation,
+                groups=hidden,
+                activation=nn.ReLU6,
+            ),
             nn.Conv2d(hidden, out_ch, 1, bias=False),
             nn.BatchNorm2d(out_ch),
         ]
@@ -47,8 +61,9 @@ class MobileNetV2(nn.Module):
     def __init__(self, in_channels: int = 1, width: float = 1.0):
         super().__init__()
         in_ch = scaled(32, width)
-        low_blocks: list[nn.Module] = [conv_bn_relu(in_channels, in_ch, 3, stride=2,
-                                                    activation=nn.ReLU6)]
+        low_blocks: list[nn.Module] = [
+            conv_bn_relu(in_channels, in_ch, 3, stride=2, activation=nn.ReLU6)
+        ]
         high_blocks: list[nn.Module] = []
         stride_so_far, dilation = 2, 1
         for t, c, n, s in _SETTINGS:

@@ -20,10 +20,21 @@ from calvingfronts.models.resnet import ResNet
 from calvingfronts.models.unet import UNet
 
 
-def _deeplab(backbone: Callable[..., nn.Module], *, in_channels: int = 1, out_channels: int = 1,
-              width: float = 1.0, atrous_rates=DEFAULT_RATES, **backbone_kw) -> nn.Module:
-    return DeepLabV3Plus(backbone(in_channels=in_channels, width=width, **backbone_kw),
-                         out_channels=out_channels, width=width, atrous_rates=atrous_rates)
+def _deeplab(
+    backbone: Callable[..., nn.Module],
+    *,
+    in_channels: int = 1,
+    out_channels: int = 1,
+    width: float = 1.0,
+    atrous_rates=DEFAULT_RATES,
+    **backbone_kw,
+) -> nn.Module:
+    return DeepLabV3Plus(
+        backbone(in_channels=in_channels, width=width, **backbone_kw),
+        out_channels=out_channels,
+        width=width,
+        atrous_rates=atrous_rates,
+    )
 
 
 MODELS: dict[str, Callable[..., nn.Module]] = {

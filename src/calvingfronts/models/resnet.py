@@ -23,8 +23,9 @@ _DEPTHS = {
 class ResNet(nn.Module):
     """ResNet-18/34/50 backbone: ``forward(x) -> (stride-4 features, stride-8/16 features)``."""
 
-    def __init__(self, depth: int = 18, in_channels: int = 1, width: float = 1.0,
-                 output_stride: int = 16):
+    def __init__(
+        self, depth: int = 18, in_channels: int = 1, width: float = 1.0, output_stride: int = 16
+    ):
         super().__init__()
         if depth not in _DEPTHS:
             raise ValueError(f"ResNet depth must be one of {sorted(_DEPTHS)}, got {depth}")
@@ -32,8 +33,10 @@ class ResNet(nn.Module):
             raise ValueError("output_stride must be 8 or 16")
         block, layers = _DEPTHS[depth]
         c0 = scaled(64, width)
-        self.stem = nn.Sequential(conv_bn_relu(in_channels, c0, kernel_size=7, stride=2),
-                                  nn.MaxPool2d(3, stride=2, padding=1))
+        self.stem = nn.Sequential(
+            conv_bn_relu(in_channels, c0, kernel_size=7, stride=2),
+            nn.MaxPool2d(3, stride=2, padding=1),
+        )
         # (stride, dilation) of stages 2-4 for the requested output stride.
         plan = [(2, 1), (2, 1), (1, 2)] if output_stride == 16 else [(2, 1), (1, 2), (1, 4)]
         stages, in_ch = [], c0
@@ -42,8 +45,9 @@ class ResNet(nn.Module):
             planes = scaled(64 * 2**i, width)
             blocks = [block(in_ch, planes, stride=stride, dilation=(dilation, dilation))]
             in_ch = planes * block.expansion
-            blocks += [block(in_ch, planes, dilation=(dilation, dilation))
-                       for _ in range(count - 1)]
+            blocks += [
+                block(in_ch, planes, dilation=(dilation, dilation)) for _ in range(count - 1)
+            ]
             stages.append(nn.Sequential(*blocks))
             if i == 0:
                 self.low_channels = in_ch

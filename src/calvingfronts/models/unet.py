@@ -22,8 +22,9 @@ def _double_conv(in_ch: int, out_ch: int) -> nn.Sequential:
 class UNet(nn.Module):
     """U-Net with ``depth`` pooling steps; logits at the input resolution."""
 
-    def __init__(self, in_channels: int = 1, out_channels: int = 1, width: float = 1.0,
-                 depth: int = 4):
+    def __init__(
+        self, in_channels: int = 1, out_channels: int = 1, width: float = 1.0, depth: int = 4
+    ):
         super().__init__()
         chans = [scaled(64 * 2**i, width) for i in range(depth + 1)]
         self.encoders = nn.ModuleList(

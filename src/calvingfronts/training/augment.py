@@ -85,8 +85,9 @@ def warp_params(sample: FrontSample, rng: np.random.Generator, cfg: AugmentConfi
     if cfg.rotate:
         # Half exact quarter turns (no resampling blur), half any angle.
         angle = rng.integers(4) * math.pi / 2 if rng.random() < 0.5 else rng.uniform(0, 2 * math.pi)
-    matrix = np.array([[math.cos(angle), -math.sin(angle)],
-                       [math.sin(angle), math.cos(angle)]]) / zoom
+    matrix = (
+        np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]]) / zoom
+    )
     if cfg.flip and rng.random() < 0.5:
         matrix = matrix @ np.diag([1.0, -1.0])
     front_rc = np.argwhere(sample.front)
@@ -102,12 +103,24 @@ def warp_params(sample: FrontSample, rng: np.random.Generator, cfg: AugmentConfi
 
 def warp(array: np.ndarray, matrix, offset, size: int, order: int, fill: float) -> np.ndarray:
     """Resample ``array`` onto a size x size crop (``fill`` outside the source)."""
-    return ndimage.affine_transform(array, matrix, offset=offset, output_shape=(size, size),
-                                    order=order, mode="constant", cval=fill)
+    return ndimage.affine_transform(
+        array,
+        matrix,
+        offset=offset,
+        output_shape=(size, size),
+        order=order,
+        mode="constant",
+        cval=fill,
+    )
 
 
-def make_example(sample: FrontSample, method: str, rng: np.random.Generator,
-                 cfg: AugmentConfig, front_width_px: float = 3.0):
+def make_example(
+    sample: FrontSample,
+    method: str,
+    rng: np.random.Generator,
+    cfg: AugmentConfig,
+    front_width_px: float = 3.0,
+):
     """One augmented crop: (image, front target, valid, zones-or-None), float32 / int8."""
     values, valid = photometric(sample, rng, cfg)
     image = normalize(values, valid, method, sample.value_range)

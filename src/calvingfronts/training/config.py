@@ -18,8 +18,11 @@ class TrainConfig:
     histogram: str = "equalize"  # equalize | linear | none (preprocess.normalize)
     # Data sources, each {"kind": frontlearning|caffe|geotiff|synthetic, "path": ...,
     # "weight": share of training examples drawn from it, ...kind-specific keys}.
-    data: list[dict] = field(default_factory=lambda: [
-        {"kind": "frontlearning", "path": "../shared/data/frontlearning/train"}])
+    data: list[dict] = field(
+        default_factory=lambda: [
+            {"kind": "frontlearning", "path": "../shared/data/frontlearning/train"}
+        ]
+    )
     validation_glaciers: list[str] = field(default_factory=lambda: ["jakobshavn"])
     epochs: int = 20
     steps_per_epoch: int = 50

@@ -24,12 +24,24 @@ def plot_history(history: list[dict], path: Path) -> None:
     left.set(xlabel="epoch", ylabel="training loss (BCE + Dice)", yscale="log")
     with_val = [h for h in history if h.get("val_mean_m") is not None]
     if with_val:
-        right.plot([h["epoch"] for h in with_val], [h["val_mean_m"] for h in with_val],
-                   marker=".", label="mean")
-        right.plot([h["epoch"] for h in with_val], [h["val_median_m"] for h in with_val],
-                   marker=".", label="median")
-        right.plot([h["epoch"] for h in with_val], [h["val_score_m"] for h in with_val],
-                   ls=":", label="selection score")
+        right.plot(
+            [h["epoch"] for h in with_val],
+            [h["val_mean_m"] for h in with_val],
+            marker=".",
+            label="mean",
+        )
+        right.plot(
+            [h["epoch"] for h in with_val],
+            [h["val_median_m"] for h in with_val],
+            marker=".",
+            label="median",
+        )
+        right.plot(
+            [h["epoch"] for h in with_val],
+            [h["val_score_m"] for h in with_val],
+            ls=":",
+            label="selection score",
+        )
         right.set(xlabel="epoch", ylabel="held-out front distance (m)")
         right.legend()
     fig.tight_layout()

@@ -42,7 +42,8 @@ def load_data(entries: list[dict], validation_glaciers) -> tuple[list, list[Fron
         validation += held
         where = entry.get("path") or entry.get("label") or entry.get("glacier", "")
         described[f"{len(described) + 1}. {entry['kind']}: {where}"] = {
-            "train": len(train), "validation": len(held),
+            "train": len(train),
+            "validation": len(held),
             "glaciers": sorted(known),
         }
     missing = set(validation_glaciers) - {s.glacier for s in validation}

@@ -22,10 +22,18 @@ from calvingfronts.training.samples import FrontSample
 
 # WRS-2 path/row of the FrontLearning subsets -> glacier (README of ../shared/data).
 FRONTLEARNING_GLACIERS = {
-    "008011": "jakobshavn", "009011": "jakobshavn", "010011": "jakobshavn",
-    "229012": "kangerlussuaq", "230012": "kangerlussuaq", "231012": "kangerlussuaq",
-    "020007": "northwest", "021006": "northwest", "021007": "northwest",
-    "022006": "northwest", "023006": "northwest", "024006": "northwest",
+    "008011": "jakobshavn",
+    "009011": "jakobshavn",
+    "010011": "jakobshavn",
+    "229012": "kangerlussuaq",
+    "230012": "kangerlussuaq",
+    "231012": "kangerlussuaq",
+    "020007": "northwest",
+    "021006": "northwest",
+    "021007": "northwest",
+    "022006": "northwest",
+    "023006": "northwest",
+    "024006": "northwest",
 }
 FRONTLEARNING_PIXEL_M = 49.0
 _PATH_ROW = re.compile(r"_(\d{6})_\d{8}_")
@@ -50,8 +58,9 @@ def glacier_of_frontlearning(name: str) -> str:
     return FRONTLEARNING_GLACIERS.get(match.group(1), match.group(1))
 
 
-def load_frontlearning(path: str | Path, pixel_size_m: float = FRONTLEARNING_PIXEL_M,
-                       limit: int | None = None) -> list[FrontSample]:
+def load_frontlearning(
+    path: str | Path, pixel_size_m: float = FRONTLEARNING_PIXEL_M, limit: int | None = None
+) -> list[FrontSample]:
     """All image/label pairs of a FrontLearning folder (sorted, so runs are reproducible)."""
     folder = Path(path)
     label_dir = folder / "labels_1px" if (folder / "labels_1px").is_dir() else folder / "labels"
@@ -63,11 +72,16 @@ def load_frontlearning(path: str | Path, pixel_size_m: float = FRONTLEARNING_PIX
         label_path = label_dir / image_path.name.replace("_Subset", "_Front")
         values = read_gray(image_path).astype(np.float32) / 255.0
         front = line_from_mask(read_gray(label_path) < 128)
-        samples.append(FrontSample(
-            name=image_path.stem, glacier=glacier_of_frontlearning(image_path.name),
-            values=values, valid=np.ones(values.shape, bool), front=front,
-            pixel_size_m=pixel_size_m,
-        ))
+        samples.append(
+            FrontSample(
+                name=image_path.stem,
+                glacier=glacier_of_frontlearning(image_path.name),
+                values=values,
+                valid=np.ones(values.shape, bool),
+                front=front,
+                pixel_size_m=pixel_size_m,
+            )
+        )
     return samples
 
 
@@ -76,8 +90,9 @@ CAFFE_ZONES = {0: -1, 64: 0, 127: 1, 254: 2}
 ZONE_NAMES = ("rock", "glacier", "ocean")
 
 
-def load_caffe(path: str | Path, split: str = "train",
-               limit: int | None = None) -> list[FrontSample]:
+def load_caffe(
+    path: str | Path, split: str = "train", limit: int | None = None
+) -> list[FrontSample]:
     """CaFFe SAR scenes. File stems read ``<glacier>_<date>_<sensor>_<pixel m>_...``."""
     folder = Path(path)
     images = sorted((folder / "sar_images" / split).glob("*.png"))[:limit]
@@ -96,17 +111,29 @@ def load_caffe(path: str | Path, split: str = "train",
             zones = np.full(grey.shape, -1, np.int8)
             for value, cls in CAFFE_ZONES.items():
                 zones[grey == value] = cls
-        samples.append(FrontSample(
-            name=stem, glacier=parts[0], values=raw.astype(np.float32) / 255.0,
-            valid=raw > 0,  # CaFFe marks no data with 0
-            front=line_from_mask(front), pixel_size_m=float(parts[3]), sar=True, zones=zones,
-        ))
+        samples.append(
+            FrontSample(
+                name=stem,
+                glacier=parts[0],
+                values=raw.astype(np.float32) / 255.0,
+                valid=raw > 0,  # CaFFe marks no data with 0
+                front=line_from_mask(front),
+                pixel_size_m=float(parts[3]),
+                sar=True,
+                zones=zones,
+            )
+        )
     return samples
 
 
-def load_geotiffs(path: str | Path, fronts: str | Path, scene_column: str = "scene_id",
-                  glacier_column: str = "glacier", sar: bool = False,
-                  value_range: tuple[float, float] = (0.0, 1.0)) -> list[FrontSample]:
+def load_geotiffs(
+    path: str | Path,
+    fronts: str | Path,
+    scene_column: str = "scene_id",
+    glacier_column: str = "glacier",
+    sar: bool = False,
+    value_range: tuple[float, float] = (0.0, 1.0),
+) -> list[FrontSample]:
     """Georeferenced single-band scenes ``path/*.tif`` and front lines from a vector file.
 
     Each line's ``scene_column`` names the GeoTIFF stem it was digitized on; the line is
@@ -125,16 +152,29 @@ def load_geotiffs(path: str | Path, fronts: str | Path, scene_column: str = "sce
         with rasterio.open(tif) as src:
             band = src.read(1, masked=True)
             rows = rows.to_crs(src.crs)
-            burnt = rasterize(list(rows.geometry), out_shape=band.shape, transform=src.transform,
-                              all_touched=True, dtype="uint8").astype(bool)
+            burnt = rasterize(
+                list(rows.geometry),
+                out_shape=band.shape,
+                transform=src.transform,
+                all_touched=True,
+                dtype="uint8",
+            ).astype(bool)
             pixel = float(abs(src.transform.a))
         values = np.asarray(band.filled(np.nan), dtype=np.float32)
         valid = ~np.ma.getmaskarray(band) & np.isfinite(values)
         glacier = str(rows[glacier_column].iloc[0]) if glacier_column in rows else tif.stem
-        samples.append(FrontSample(
-            name=tif.stem, glacier=glacier, values=np.nan_to_num(values), valid=valid,
-            front=line_from_mask(burnt), pixel_size_m=pixel, sar=sar, value_range=value_range,
-        ))
+        samples.append(
+            FrontSample(
+                name=tif.stem,
+                glacier=glacier,
+                values=np.nan_to_num(values),
+                valid=valid,
+                front=line_from_mask(burnt),
+                pixel_size_m=pixel,
+                sar=sar,
+                value_range=value_range,
+            )
+        )
     return samples
 
 
@@ -146,5 +186,7 @@ def split_by_glacier(samples: list[FrontSample], validation_glaciers) -> tuple[l
     unknown = held - {s.glacier for s in samples}
     if unknown:
         raise ValueError(f"validation glaciers {sorted(unknown)} not in the data")
-    return ([s for s in samples if s.glacier not in held],
-            [s for s in samples if s.glacier in held])
+    return (
+        [s for s in samples if s.glacier not in held],
+        [s for s in samples if s.glacier in held],
+    )

@@ -18,8 +18,15 @@ from torch import nn
 OPSET = 17
 INPUT_NAME = "image"
 OUTPUT_NAME = "front_probability"
-REQUIRED_METADATA = ("model_name", "model_version", "architecture", "histogram", "trained_on",
-                     "pixel_size_m", "front_width_px")
+REQUIRED_METADATA = (
+    "model_name",
+    "model_version",
+    "architecture",
+    "histogram",
+    "trained_on",
+    "pixel_size_m",
+    "front_width_px",
+)
 
 
 class FrontProbability(nn.Module):
@@ -33,8 +40,12 @@ class FrontProbability(nn.Module):
         return torch.sigmoid(self.network(image)[:, :1])
 
 
-def export_onnx(network: nn.Module, path: str | Path, metadata: dict[str, object],
-                sample_size: tuple[int, int] = (64, 64)) -> Path:
+def export_onnx(
+    network: nn.Module,
+    path: str | Path,
+    metadata: dict[str, object],
+    sample_size: tuple[int, int] = (64, 64),
+) -> Path:
     """Write ``network`` to ``path`` as ONNX with the contract's names, axes and metadata.
 
     ``metadata`` must hold every key in :data:`REQUIRED_METADATA`; values become strings.
@@ -56,10 +67,17 @@ def export_onnx(network: nn.Module, path: str | Path, metadata: dict[str, object
         # warns about its own deprecation and about traced shape arithmetic, both harmless.
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            wrapped, (dummy,), str(tmp), dynamo=False, opset_version=OPSET,
-            input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
-            dynamic_axes={INPUT_NAME: {0: "N", 2: "H", 3: "W"},
-                          OUTPUT_NAME: {0: "N", 2: "H", 3: "W"}},
+            wrapped,
+            (dummy,),
+            str(tmp),
+            dynamo=False,
+            opset_version=OPSET,
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_axes={
+                INPUT_NAME: {0: "N", 2: "H", 3: "W"},
+                OUTPUT_NAME: {0: "N", 2: "H", 3: "W"},
+            },
             do_constant_folding=True,
         )
     model = onnx.load(str(tmp))

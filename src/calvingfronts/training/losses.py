@@ -25,8 +25,9 @@ def dice_loss(logits: torch.Tensor, target: torch.Tensor, eps: float = 1.0) -> t
     return (1 - dice).mean()
 
 
-def front_loss(logits: torch.Tensor, target: torch.Tensor, pos_weight: float = 10.0,
-               dice_weight: float = 1.0) -> torch.Tensor:
+def front_loss(
+    logits: torch.Tensor, target: torch.Tensor, pos_weight: float = 10.0, dice_weight: float = 1.0
+) -> torch.Tensor:
     """Weighted BCE + ``dice_weight`` x Dice on the front channel (N, 1, H, W)."""
     weight = torch.tensor(pos_weight, dtype=logits.dtype, device=logits.device)
     bce = F.binary_cross_entropy_with_logits(logits, target, pos_weight=weight)

@@ -19,17 +19,27 @@ SYNTHETIC_CREDIT = "Synthetic scenes from calvingfronts.synthetic (generated, no
 
 def machine() -> str:
     """A short description of the training machine."""
-    return (f"{platform.processor() or platform.machine()}, {platform.system()}, "
-            f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
+    return (
+        f"{platform.processor() or platform.machine()}, {platform.system()}, "
+        f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads"
+    )
 
 
 def _fmt(value, unit: str = "", digits: int = 1) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}{unit}"
 
 
-def render(config: dict, description: str, data: dict, validation: dict | None,
-           minutes: float, sha: str, onnx_path: Path, extra: str = "",
-           training: dict | None = None) -> str:
+def render(
+    config: dict,
+    description: str,
+    data: dict,
+    validation: dict | None,
+    minutes: float,
+    sha: str,
+    onnx_path: Path,
+    extra: str = "",
+    training: dict | None = None,
+) -> str:
     """Markdown for the card. ``validation`` is the held-out-glacier summary (or None);
     ``training`` holds what the run actually did (steps, exported epoch)."""
     training = training or {}
@@ -60,8 +70,9 @@ def render(config: dict, description: str, data: dict, validation: dict | None,
         "| --- | --- | --- | --- |",
     ]
     for source, info in data.items():
-        lines.append(f"| {source} | {info['train']} | {info['validation']} | "
-                     f"{', '.join(info['glaciers'])} |")
+        lines.append(
+            f"| {source} | {info['train']} | {info['validation']} | {', '.join(info['glaciers'])} |"
+        )
     lines += ["", "Licences and credit:", ""] + [f"- {c}" for c in credits] + [""]
     lines += ["## Held-out-glacier error", ""]
     if validation:
@@ -75,15 +86,16 @@ def render(config: dict, description: str, data: dict, validation: dict | None,
             f"- mean distance: **{_fmt(validation['mean_m'], ' m')}** "
             f"({_fmt(validation['mean_px'], ' px', 2)})",
             f"- median distance: {_fmt(validation['median_m'], ' m')}",
-            f"- images with no front found: {validation['n_no_front']} of "
-            f"{validation['n_images']}",
+            f"- images with no front found: {validation['n_no_front']} of {validation['n_images']}",
             "",
             "Reference: Mohajerani et al. (2019) U-Net 96.3 m on held-out Helheim; "
             "Zhang et al. (2021) DRN-DeepLabv3+ with histogram equalization 86 m.",
         ]
     else:
-        lines.append("No glacier was held out in this run (trained on all glaciers); see the "
-                     "held-out run quoted below, if any.")
+        lines.append(
+            "No glacier was held out in this run (trained on all glaciers); see the "
+            "held-out run quoted below, if any."
+        )
     lines += [
         "",
         "## Training",
@@ -96,17 +108,25 @@ def render(config: dict, description: str, data: dict, validation: dict | None,
         f"- Exported weights: epoch {training.get('exported_epoch', '?')} "
         f"({'best held-out score' if config['select_best'] else 'last epoch'})",
         f"- Loss: BCE (front pos_weight {config['pos_weight']:g}) + {config['dice_weight']:g} "
-        "x Dice" + (f" + {config['zone_weight']:g} x zone cross-entropy (rock/ice/ocean head, "
-                    "dropped at export)" if config["zone_weight"] > 0 else ""),
+        "x Dice"
+        + (
+            f" + {config['zone_weight']:g} x zone cross-entropy (rock/ice/ocean head, "
+            "dropped at export)"
+            if config["zone_weight"] > 0
+            else ""
+        ),
         "- Augmentation: any rotation, flips, zoom to the pixel-size range, gamma/contrast/"
         "brightness, SAR-like speckle, blur, nodata stripes",
         "- Pretrained weights: none (trained from scratch)",
     ]
     earlier = training.get("init_from")
     if earlier:
-        changed = {k: v for k, v in (earlier.get("config") or {}).items()
-                   if config.get(k) != v and k not in ("run_dir", "output", "card", "name",
-                                                        "resume", "export", "init_from")}
+        changed = {
+            k: v
+            for k, v in (earlier.get("config") or {}).items()
+            if config.get(k) != v
+            and k not in ("run_dir", "output", "card", "name", "resume", "export", "init_from")
+        }
         lines += [
             f"- Warm start: initialised from `{earlier['path']}` ({earlier['steps']} steps, "
             f"{earlier['minutes']} min, same machine); total "
@@ -129,7 +149,7 @@ def append_section(card: str | Path, title: str, body: str) -> None:
     if header in text:  # replace the earlier version of this section
         start = text.index(header)
         end = text.find("\n## ", start + len(header))
-        text = text[:start] + text[end + 1:] if end >= 0 else text[:start]
+        text = text[:start] + text[end + 1 :] if end >= 0 else text[:start]
     marker = "## Configuration"
     section = f"{header}\n\n{body.strip()}\n\n"
     text = text.replace(marker, section + marker) if marker in text else text + "\n" + section

@@ -37,9 +37,15 @@ def check_parity(model: torch.nn.Module, path: Path, size: tuple[int, int] = (96
     return diff
 
 
-def publish(model: torch.nn.Module, config: TrainConfig, data_info: dict,
-            validation: dict | None, minutes: float, extra: str = "",
-            training: dict | None = None):
+def publish(
+    model: torch.nn.Module,
+    config: TrainConfig,
+    data_info: dict,
+    validation: dict | None,
+    minutes: float,
+    extra: str = "",
+    training: dict | None = None,
+):
     """Write ``config.output`` (ONNX) and ``config.card`` (markdown); return both paths."""
     model.eval()
     onnx_path, card_path = config.path("output"), config.path("card")
@@ -56,8 +62,17 @@ def publish(model: torch.nn.Module, config: TrainConfig, data_info: dict,
     }
     export_onnx(model, onnx_path, metadata)
     check_parity(model, onnx_path)
-    card = render(config.to_dict(), metadata["architecture"], data_info, validation, minutes,
-                  sha256(onnx_path), onnx_path, extra, training)
+    card = render(
+        config.to_dict(),
+        metadata["architecture"],
+        data_info,
+        validation,
+        minutes,
+        sha256(onnx_path),
+        onnx_path,
+        extra,
+        training,
+    )
     card_path.parent.mkdir(parents=True, exist_ok=True)
     card_path.write_text(card)
     return onnx_path, card_path

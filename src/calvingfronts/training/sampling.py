@@ -16,8 +16,14 @@ from calvingfronts.training.samples import FrontSample
 class BatchSampler:
     """Draws a source by weight, then a sample from it, then a random augmented crop."""
 
-    def __init__(self, sources: list[tuple[list[FrontSample], float]], histogram: str,
-                 augment: AugmentConfig, front_width_px: float, seed: int):
+    def __init__(
+        self,
+        sources: list[tuple[list[FrontSample], float]],
+        histogram: str,
+        augment: AugmentConfig,
+        front_width_px: float,
+        seed: int,
+    ):
         self.sources = [(samples, w) for samples, w in sources if samples and w > 0]
         if not self.sources:
             raise ValueError("no training samples (every source is empty or held out)")
@@ -34,12 +40,17 @@ class BatchSampler:
             rng = np.random.default_rng((self.seed, step, index))
             samples, _ = self.sources[rng.choice(len(self.sources), p=self.weights)]
             sample = samples[rng.integers(len(samples))]
-            image, target, valid, zone = make_example(sample, self.histogram, rng, self.augment,
-                                                      self.front_width_px)
+            image, target, valid, zone = make_example(
+                sample, self.histogram, rng, self.augment, self.front_width_px
+            )
             images.append(image)
             targets.append(target)
             valids.append(valid)
             zones.append(np.full(image.shape, -1, np.int8) if zone is None else zone)
         stack = lambda arrays: torch.from_numpy(np.stack(arrays)[:, None])  # noqa: E731
-        return {"image": stack(images), "target": stack(targets), "valid": stack(valids),
-                "zones": torch.from_numpy(np.stack(zones)).long()}
+        return {
+            "image": stack(images),
+            "target": stack(targets),
+            "valid": stack(valids),
+            "zones": torch.from_numpy(np.stack(zones)).long(),
+        }

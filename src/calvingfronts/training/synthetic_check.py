@@ -22,10 +22,17 @@ from calvingfronts.preprocess import normalize
 from calvingfronts.vectorize import extract_front
 
 
-def check(model_path: str, glacier: str = "demo", count: int = 20,
-          config_path: str = "config/config.yaml", sensors: list[str] | None = None,
-          pixel_size_range_m: tuple[float, float] = (30.0, 80.0), seed: int = 12345,
-          world_seed: int | None = None, histogram: str | None = None) -> dict:
+def check(
+    model_path: str,
+    glacier: str = "demo",
+    count: int = 20,
+    config_path: str = "config/config.yaml",
+    sensors: list[str] | None = None,
+    pixel_size_range_m: tuple[float, float] = (30.0, 80.0),
+    seed: int = 12345,
+    world_seed: int | None = None,
+    histogram: str | None = None,
+) -> dict:
     """Pooled distance summary (m and px) of the model's fronts against the truth."""
     from pathlib import Path
 
@@ -49,19 +56,28 @@ def check(model_path: str, glacier: str = "demo", count: int = 20,
     for _ in range(count):
         sensor = str(rng.choice(sensors)) if sensors else None
         pixel = float(np.exp(rng.uniform(lo, hi)))
-        raster, _, _ = synthetic.random_training_scene(glacier_cfg, rng, sensor, pixel,
-                                                       seed=world_seed)
+        raster, _, _ = synthetic.random_training_scene(
+            glacier_cfg, rng, sensor, pixel, seed=world_seed
+        )
         info = get_sensor(raster.tags["SENSOR"])
-        values = to_physical(raster.data[0], info, nodata=raster.nodata,
-                             scale=raster.scales[0], offset=raster.offsets[0],
-                             sar_quantity=raster.tags.get("SAR_QUANTITY", "amplitude"))
+        values = to_physical(
+            raster.data[0],
+            info,
+            nodata=raster.nodata,
+            scale=raster.scales[0],
+            offset=raster.offsets[0],
+            sar_quantity=raster.tags.get("SAR_QUANTITY", "amplitude"),
+        )
         valid = np.isfinite(values)
         image = normalize(values, valid, method, info.value_range)
         probability = model.predict(image)
         result = extract_front(probability, raster.transform, glacier_cfg.fjord, valid=valid)
         truth = shapely.from_wkt(raster.tags[synthetic.TRUE_FRONT_TAG])
-        entry = {"sensor": info.name, "acquired": raster.tags["ACQUIRED"],
-                 "pixel_size_m": round(pixel, 1)}
+        entry = {
+            "sensor": info.name,
+            "acquired": raster.tags["ACQUIRED"],
+            "pixel_size_m": round(pixel, 1),
+        }
         if result.front is None:
             missing += 1
             entry["reason"] = result.reason
@@ -74,37 +90,50 @@ def check(model_path: str, glacier: str = "demo", count: int = 20,
     for entry, stats, pixel in zip(found, summary.pop("per_front"), pixels, strict=True):
         entry.update(mean_m=round(stats["mean_m"], 1), mean_px=round(stats["mean_m"] / pixel, 2))
     px_means = [e["mean_px"] for e in found]
-    return {"model": model_path, "glacier": glacier, "world_seed": world_seed,
-            "histogram": method, "n_scenes": count, "n_no_front": missing,
-            "mean_m": summary["mean_m"], "median_m": summary["median_m"],
-            "mean_of_scene_means_px": float(np.mean(px_means)) if px_means else None,
-            "per_scene": per_scene}
+    return {
+        "model": model_path,
+        "glacier": glacier,
+        "world_seed": world_seed,
+        "histogram": method,
+        "n_scenes": count,
+        "n_no_front": missing,
+        "mean_m": summary["mean_m"],
+        "median_m": summary["median_m"],
+        "mean_of_scene_means_px": float(np.mean(px_means)) if px_means else None,
+        "per_scene": per_scene,
+    }
 
 
 def card_text(report: dict, command: str) -> str:
     """Markdown summary of a check for the model card."""
+
     def fmt(value, unit):
         return "n/a" if value is None else f"{value:.0f} {unit}"
 
     px = [e["mean_px"] for e in report["per_scene"] if "mean_px" in e]
-    return "\n".join([
-        f"{report['n_scenes']} random scenes of glacier `{report['glacier']}` (world seed "
-        f"{report['world_seed']}, the one the workflow's synthetic source renders), through "
-        "the workflow chain (to_physical, normalize, FrontModel.predict, extract_front in the "
-        "configured fjord), against the synthetic true front:",
-        "",
-        f"- pooled mean distance {fmt(report['mean_m'], 'm')}, median "
-        f"{fmt(report['median_m'], 'm')}; scenes without a front: {report['n_no_front']}",
-        f"- per-scene mean in pixels: median {np.median(px):.2f} px, "
-        f"{sum(p <= 2 for p in px)} of {len(px)} scenes within 2 px" if px else "- no fronts",
-        "",
-        f"Command: `{command}`",
-    ])
+    return "\n".join(
+        [
+            f"{report['n_scenes']} random scenes of glacier `{report['glacier']}` (world seed "
+            f"{report['world_seed']}, the one the workflow's synthetic source renders), through "
+            "the workflow chain (to_physical, normalize, FrontModel.predict, extract_front in the "
+            "configured fjord), against the synthetic true front:",
+            "",
+            f"- pooled mean distance {fmt(report['mean_m'], 'm')}, median "
+            f"{fmt(report['median_m'], 'm')}; scenes without a front: {report['n_no_front']}",
+            f"- per-scene mean in pixels: median {np.median(px):.2f} px, "
+            f"{sum(p <= 2 for p in px)} of {len(px)} scenes within 2 px"
+            if px
+            else "- no fronts",
+            "",
+            f"Command: `{command}`",
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("model")
     parser.add_argument("--glacier", default="demo")
     parser.add_argument("--count", type=int, default=20)
@@ -115,14 +144,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--world-seed", type=int)
     parser.add_argument("--card", help="append the result to this model card")
     args = parser.parse_args(argv)
-    report = check(args.model, args.glacier, args.count, args.config, args.sensors,
-                   tuple(args.pixel_size_range), args.seed, args.world_seed)
+    report = check(
+        args.model,
+        args.glacier,
+        args.count,
+        args.config,
+        args.sensors,
+        tuple(args.pixel_size_range),
+        args.seed,
+        args.world_seed,
+    )
     if args.card:
         from calvingfronts.training.model_card import append_section
 
-        append_section(args.card, "Check on synthetic scenes of the workflow", card_text(
-            report, " ".join(["python -m calvingfronts.training.synthetic_check"]
-                             + (argv if argv is not None else sys.argv[1:]))))
+        append_section(
+            args.card,
+            "Check on synthetic scenes of the workflow",
+            card_text(
+                report,
+                " ".join(
+                    ["python -m calvingfronts.training.synthetic_check"]
+                    + (argv if argv is not None else sys.argv[1:])
+                ),
+            ),
+        )
     json.dump(report, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0

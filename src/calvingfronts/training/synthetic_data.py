@@ -33,35 +33,60 @@ def _glacier(config_path: str, glacier: str):
     return glacier_config(config, glacier, Path(config_path).resolve().parent.parent)
 
 
-def render_sample(glacier_cfg, rng: np.random.Generator, sensor: str | None,
-                  pixel_size: float, world_seed: int, label: str, index: int) -> FrontSample:
+def render_sample(
+    glacier_cfg,
+    rng: np.random.Generator,
+    sensor: str | None,
+    pixel_size: float,
+    world_seed: int,
+    label: str,
+    index: int,
+) -> FrontSample:
     """One random synthetic scene as a FrontSample."""
     from calvingfronts import synthetic
     from calvingfronts.sensors import get_sensor, to_physical
 
     raster, front, zones = synthetic.random_training_scene(
-        glacier_cfg, rng, sensor, pixel_size, seed=world_seed, width_px=1)
+        glacier_cfg, rng, sensor, pixel_size, seed=world_seed, width_px=1
+    )
     sensor_info = get_sensor(raster.tags["SENSOR"])
-    values = to_physical(raster.data[0], sensor_info, nodata=raster.nodata,
-                         scale=raster.scales[0], offset=raster.offsets[0],
-                         sar_quantity=raster.tags.get("SAR_QUANTITY", "amplitude"))
+    values = to_physical(
+        raster.data[0],
+        sensor_info,
+        nodata=raster.nodata,
+        scale=raster.scales[0],
+        offset=raster.offsets[0],
+        sar_quantity=raster.tags.get("SAR_QUANTITY", "amplitude"),
+    )
     valid = np.isfinite(values)
     zone = zones.astype(np.int8)
     zone[~valid] = -1
     return FrontSample(
         name=f"{label}-{index:04d}-{sensor_info.name}-{raster.tags['ACQUIRED']}",
-        glacier=label, values=np.where(valid, values, 0.0), valid=valid,
-        front=skeletonize(front.astype(bool)), pixel_size_m=float(pixel_size),
-        value_range=tuple(sensor_info.value_range), sar=sensor_info.is_sar, zones=zone,
-        transform=raster.transform, fjord=glacier_cfg.fjord,
+        glacier=label,
+        values=np.where(valid, values, 0.0),
+        valid=valid,
+        front=skeletonize(front.astype(bool)),
+        pixel_size_m=float(pixel_size),
+        value_range=tuple(sensor_info.value_range),
+        sar=sensor_info.is_sar,
+        zones=zone,
+        transform=raster.transform,
+        fjord=glacier_cfg.fjord,
     )
 
 
-def synthetic_samples(count: int = 100, glacier: str = "demo", label: str | None = None,
-                      config: str = DEFAULT_CONFIG, sensors: list[str] | None = None,
-                      pixel_size_range_m: tuple[float, float] = (30.0, 80.0), seed: int = 0,
-                      world_seed: int | list[int] = 0,
-                      cache_dir: str | None = "training_runs/cache") -> list[FrontSample]:
+def synthetic_samples(
+    count: int = 100,
+    glacier: str = "demo",
+    label: str | None = None,
+    config: str = DEFAULT_CONFIG,
+    sensors: list[str] | None = None,
+    pixel_size_range_m: tuple[float, float] = (30.0, 80.0),
+    seed: int = 0,
+    world_seed: int | list[int] = 0,
+    cache_dir: str | None = "training_runs/cache",
+) -> list[FrontSample]:
     """``count`` random scenes of ``glacier`` (sensor drawn from ``sensors`` or all).
 
     ``label`` is the hold-out unit name of these samples (default ``synthetic-<glacier>``);
@@ -70,8 +95,20 @@ def synthetic_samples(count: int = 100, glacier: str = "demo", label: str | None
     other worlds than the demo's (``sources.synthetic.seed``) keeps the demo a fair test.
     """
     label = label or f"synthetic-{glacier}"
-    key = json.dumps([_CACHE_VERSION, count, glacier, label, config, sensors,
-                      list(pixel_size_range_m), seed, world_seed], sort_keys=True)
+    key = json.dumps(
+        [
+            _CACHE_VERSION,
+            count,
+            glacier,
+            label,
+            config,
+            sensors,
+            list(pixel_size_range_m),
+            seed,
+            world_seed,
+        ],
+        sort_keys=True,
+    )
     cache = None
     if cache_dir:
         digest = hashlib.sha256(key.encode()).hexdigest()[:16]
@@ -96,12 +133,26 @@ def _save(path: Path, samples: list[FrontSample]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {}
     for i, s in enumerate(samples):
-        arrays.update({f"values{i}": s.values, f"valid{i}": s.valid, f"front{i}": s.front,
-                       f"zones{i}": s.zones})
-    meta = [{"name": s.name, "glacier": s.glacier, "pixel_size_m": s.pixel_size_m,
-             "value_range": list(s.value_range), "sar": s.sar,
-             "transform": list(s.transform)[:6] if s.transform is not None else None,
-             "fjord": s.fjord.wkt if s.fjord is not None else None} for s in samples]
+        arrays.update(
+            {
+                f"values{i}": s.values,
+                f"valid{i}": s.valid,
+                f"front{i}": s.front,
+                f"zones{i}": s.zones,
+            }
+        )
+    meta = [
+        {
+            "name": s.name,
+            "glacier": s.glacier,
+            "pixel_size_m": s.pixel_size_m,
+            "value_range": list(s.value_range),
+            "sar": s.sar,
+            "transform": list(s.transform)[:6] if s.transform is not None else None,
+            "fjord": s.fjord.wkt if s.fjord is not None else None,
+        }
+        for s in samples
+    ]
     tmp = path.with_suffix(".tmp.npz")
     np.savez_compressed(tmp, meta=json.dumps(meta), **arrays)
     tmp.replace(path)
@@ -110,10 +161,19 @@ def _save(path: Path, samples: list[FrontSample]) -> None:
 def _load(path: Path) -> list[FrontSample]:
     with np.load(path) as data:
         meta = json.loads(str(data["meta"]))
-        return [FrontSample(name=m["name"], glacier=m["glacier"], values=data[f"values{i}"],
-                            valid=data[f"valid{i}"], front=data[f"front{i}"],
-                            pixel_size_m=m["pixel_size_m"], value_range=tuple(m["value_range"]),
-                            sar=m["sar"], zones=data[f"zones{i}"],
-                            transform=Affine(*m["transform"]) if m.get("transform") else None,
-                            fjord=shapely.from_wkt(m["fjord"]) if m.get("fjord") else None)
-                for i, m in enumerate(meta)]
+        return [
+            FrontSample(
+                name=m["name"],
+                glacier=m["glacier"],
+                values=data[f"values{i}"],
+                valid=data[f"valid{i}"],
+                front=data[f"front{i}"],
+                pixel_size_m=m["pixel_size_m"],
+                value_range=tuple(m["value_range"]),
+                sar=m["sar"],
+                zones=data[f"zones{i}"],
+                transform=Affine(*m["transform"]) if m.get("transform") else None,
+                fjord=shapely.from_wkt(m["fjord"]) if m.get("fjord") else None,
+            )
+            for i, m in enumerate(meta)
+        ]

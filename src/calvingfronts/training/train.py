@@ -46,8 +46,12 @@ def _schedule(progress: float, warmup_fraction: float) -> float:
     """Learning-rate factor at ``progress`` in [0, 1]: linear warm-up, then cosine to zero."""
     if progress < warmup_fraction:
         return max(progress / warmup_fraction, 0.01)
-    return 0.5 * (1 + math.cos(math.pi * min(1.0, (progress - warmup_fraction)
-                                              / max(1e-9, 1 - warmup_fraction))))
+    return 0.5 * (
+        1
+        + math.cos(
+            math.pi * min(1.0, (progress - warmup_fraction) / max(1e-9, 1 - warmup_fraction))
+        )
+    )
 
 
 def _progress(step: int, total: int, elapsed_s: float, max_minutes: float | None) -> float:
@@ -108,8 +112,10 @@ def _restore(config: TrainConfig, run_dir: Path, model, optimizer) -> _State:
         return _State()
     saved = torch.load(checkpoint, weights_only=False)
     if _fixed(saved["config"]) != _fixed(config.to_dict()):
-        raise ValueError(f"{checkpoint} was written with another config; delete the run "
-                         "directory or set resume: false")
+        raise ValueError(
+            f"{checkpoint} was written with another config; delete the run "
+            "directory or set resume: false"
+        )
     model.load_state_dict(saved["model"])
     optimizer.load_state_dict(saved["optimizer"])
     if "torch_rng" in saved:
@@ -127,13 +133,18 @@ def _loss(model, batch: dict, config: TrainConfig) -> torch.Tensor:
     return loss
 
 
-def _train_epoch(model, optimizer, sampler: BatchSampler, config: TrainConfig, epoch: int,
-                 clock) -> tuple[list[float], float, float]:
+def _train_epoch(
+    model, optimizer, sampler: BatchSampler, config: TrainConfig, epoch: int, clock
+) -> tuple[list[float], float, float]:
     """One epoch of steps (fewer when the time budget ends): (losses, progress, lr)."""
     total = config.epochs * config.steps_per_epoch
     losses, progress, lr = [], 0.0, config.learning_rate
-    bar = tqdm(range(config.steps_per_epoch), desc=f"{config.name} {epoch + 1}/{config.epochs}",
-               leave=False, mininterval=5.0)
+    bar = tqdm(
+        range(config.steps_per_epoch),
+        desc=f"{config.name} {epoch + 1}/{config.epochs}",
+        leave=False,
+        mininterval=5.0,
+    )
     for i in bar:
         step = epoch * config.steps_per_epoch + i
         progress = _progress(step, total, clock(), config.max_minutes)
@@ -163,12 +174,14 @@ def train(config: TrainConfig | dict) -> TrainResult:
 
     sources, validation, data_info = load_data(config.data, config.validation_glaciers)
     (run_dir / "data.json").write_text(json.dumps(data_info, indent=2))
-    sampler = BatchSampler(sources, config.histogram, _augment_config(config),
-                           config.front_width_px, config.seed)
+    sampler = BatchSampler(
+        sources, config.histogram, _augment_config(config), config.front_width_px, config.seed
+    )
     out_channels = 1 + (ZONE_CLASSES if config.zone_weight > 0 else 0)
     model = build_model(config.model, width=config.width, out_channels=out_channels)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate,
-                                  weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+    )
     state = _restore(config, run_dir, model, optimizer)
     started, before = time.monotonic(), state.elapsed_s
 
@@ -180,12 +193,22 @@ def train(config: TrainConfig | dict) -> TrainResult:
         losses, progress, lr = _train_epoch(model, optimizer, sampler, config, epoch, clock)
         if not losses:
             break
-        record = {"epoch": epoch + 1, "steps": len(losses), "loss": float(np.mean(losses)),
-                  "lr": lr, "progress": round(progress, 4), "elapsed_s": round(clock(), 1)}
+        record = {
+            "epoch": epoch + 1,
+            "steps": len(losses),
+            "loss": float(np.mean(losses)),
+            "lr": lr,
+            "progress": round(progress, 4),
+            "elapsed_s": round(clock(), 1),
+        }
         if validation:
             report = validate(model, validation, config.histogram, config.missing_penalty_px)
-            record.update(val_mean_m=report["mean_m"], val_median_m=report["median_m"],
-                          val_no_front=report["n_no_front"], val_score_m=report["score_m"])
+            record.update(
+                val_mean_m=report["mean_m"],
+                val_median_m=report["median_m"],
+                val_no_front=report["n_no_front"],
+                val_score_m=report["score_m"],
+            )
             if report["score_m"] < state.best["score"]:
                 state.best = {"score": report["score_m"], "epoch": epoch + 1}
                 _save(run_dir / "best.pt", model=model.state_dict(), epoch=epoch + 1)
@@ -193,14 +216,20 @@ def train(config: TrainConfig | dict) -> TrainResult:
         state.epoch, state.elapsed_s = epoch + 1, clock()
         log.info("epoch %s", record)
         tqdm.write(json.dumps(record))
-        _save(run_dir / "last.pt", model=model.state_dict(), optimizer=optimizer.state_dict(),
-              epoch=state.epoch, history=state.history, best=state.best,
-              config=config.to_dict(), elapsed_s=state.elapsed_s,
-              torch_rng=torch.get_rng_state())
+        _save(
+            run_dir / "last.pt",
+            model=model.state_dict(),
+            optimizer=optimizer.state_dict(),
+            epoch=state.epoch,
+            history=state.history,
+            best=state.best,
+            config=config.to_dict(),
+            elapsed_s=state.elapsed_s,
+            torch_rng=torch.get_rng_state(),
+        )
         write_history(state.history, run_dir)
         if progress >= 1.0:
-            log.info("time budget of %s min used up after epoch %d", config.max_minutes,
-                     epoch + 1)
+            log.info("time budget of %s min used up after epoch %d", config.max_minutes, epoch + 1)
             break
     return _finish(model, config, run_dir, validation, data_info, state, clock() / 60.0)
 
@@ -211,13 +240,23 @@ def _earlier_stage(path: str | None) -> dict | None:
         return None
     saved = torch.load(path, weights_only=False)
     history = saved.get("history") or []
-    return {"path": str(path), "steps": sum(h.get("steps", 0) for h in history),
-            "minutes": round(saved.get("elapsed_s", 0.0) / 60.0, 1),
-            "config": saved.get("config")}
+    return {
+        "path": str(path),
+        "steps": sum(h.get("steps", 0) for h in history),
+        "minutes": round(saved.get("elapsed_s", 0.0) / 60.0, 1),
+        "config": saved.get("config"),
+    }
 
 
-def _finish(model, config: TrainConfig, run_dir: Path, validation, data_info: dict,
-            state: _State, minutes: float) -> TrainResult:
+def _finish(
+    model,
+    config: TrainConfig,
+    run_dir: Path,
+    validation,
+    data_info: dict,
+    state: _State,
+    minutes: float,
+) -> TrainResult:
     """Pick the weights to ship, measure them on the held-out set once more, export."""
     use_best = config.select_best and validation and (run_dir / "best.pt").exists()
     if use_best:
@@ -231,9 +270,12 @@ def _finish(model, config: TrainConfig, run_dir: Path, validation, data_info: di
     if config.export:
         from calvingfronts.training.publish import publish
 
-        done = {"steps": sum(h.get("steps", config.steps_per_epoch) for h in state.history),
-                "exported_epoch": state.best["epoch"] if use_best else state.epoch,
-                "init_from": _earlier_stage(config.init_from)}
+        done = {
+            "steps": sum(h.get("steps", config.steps_per_epoch) for h in state.history),
+            "exported_epoch": state.best["epoch"] if use_best else state.epoch,
+            "init_from": _earlier_stage(config.init_from),
+        }
         onnx_path, card_path = publish(model, config, data_info, final, minutes, training=done)
-    return TrainResult(onnx_path, card_path, run_dir, state.best["epoch"], final, minutes,
-                       state.history)
+    return TrainResult(
+        onnx_path, card_path, run_dir, state.best["epoch"], final, minutes, state.history
+    )

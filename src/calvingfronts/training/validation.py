@@ -27,8 +27,12 @@ def predict_probability(model: torch.nn.Module, image: np.ndarray) -> np.ndarray
     return probability[0, 0, :height, :width].numpy()
 
 
-def validate(model: torch.nn.Module, samples: list[FrontSample], histogram: str,
-             missing_penalty_px: float = 20.0) -> dict:
+def validate(
+    model: torch.nn.Module,
+    samples: list[FrontSample],
+    histogram: str,
+    missing_penalty_px: float = 20.0,
+) -> dict:
     """Pooled distance summary over ``samples`` plus a single selection ``score`` (m).
 
     The score is the pooled mean distance plus ``missing_penalty_px`` pixels for each image
@@ -41,8 +45,16 @@ def validate(model: torch.nn.Module, samples: list[FrontSample], histogram: str,
     for sample in samples:
         image = normalize(sample.values, sample.valid, histogram, sample.value_range)
         probability = predict_probability(model, image)
-        results.append(score_probability(probability, sample.front, sample.pixel_size_m,
-                                         sample.valid, sample.transform, sample.fjord))
+        results.append(
+            score_probability(
+                probability,
+                sample.front,
+                sample.pixel_size_m,
+                sample.valid,
+                sample.transform,
+                sample.fjord,
+            )
+        )
         names.append(sample.name)
     model.train(was_training)
     pixel = float(np.mean([s.pixel_size_m for s in samples]))
