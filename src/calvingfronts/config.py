@@ -16,9 +16,8 @@ import shapely
 from shapely.geometry import Polygon, box, shape
 
 from calvingfronts.grid import GLACIER_CRS, GlacierGrid
+from calvingfronts.preprocess import HISTOGRAM_TREATMENTS
 from calvingfronts.sensors import SENSORS
-
-HISTOGRAM_TREATMENTS = ("equalize", "linear", "none")
 
 
 class ConfigError(ValueError):
