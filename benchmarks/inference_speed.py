@@ -31,15 +31,22 @@ def time_model(path: str, size: int, threads: int, repeats: int, provider: str) 
         session.run(None, {"image": image})
         times.append(time.perf_counter() - start)
     meta = session.get_modelmeta().custom_metadata_map
-    return {"model": path, "architecture": meta.get("architecture"), "tile": size,
-            "threads": threads, "provider": provider, "mean_s": round(float(np.mean(times)), 3),
-            "best_s": round(float(np.min(times)), 3),
-            "megapixels_per_s": round(size * size / 1e6 / float(np.mean(times)), 2)}
+    return {
+        "model": path,
+        "architecture": meta.get("architecture"),
+        "tile": size,
+        "threads": threads,
+        "provider": provider,
+        "mean_s": round(float(np.mean(times)), 3),
+        "best_s": round(float(np.min(times)), 3),
+        "megapixels_per_s": round(size * size / 1e6 / float(np.mean(times)), 2),
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("models", nargs="+")
     parser.add_argument("--size", type=int, default=1024, help="tile edge (multiple of 32)")
     parser.add_argument("--threads", type=int, default=2)
