@@ -66,26 +66,26 @@ def test_cli_prints_json(tmp_path, capsys):
     )
     (tmp_path / "images").mkdir()
     (tmp_path / "labels").mkdir()
-    for name in ("a", "b"):
+    # FrontLearning-style names: the WRS-2 path/row says the glacier.
+    for name in ("LE07_L1TP_008011_20000323_x", "LC08_L1TP_230012_20150801_x"):
         Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 96), np.uint8)).save(
             tmp_path / "images" / f"{name}_Subset.png"
         )
         Image.fromarray(np.where(_front(), 0, 255).astype(np.uint8)).save(
             tmp_path / "labels" / f"{name}_Front.png"
         )
-    evaluate_images_main(
-        [
-            "--images",
-            str(tmp_path / "images"),
-            "--labels",
-            str(tmp_path / "labels"),
-            "--pixel-size",
-            "50",
-            "--model",
-            str(model),
-        ]
-    )
+    args = ["--images", str(tmp_path / "images"), "--labels", str(tmp_path / "labels")]
+    args += ["--pixel-size", "50", "--model", str(model)]
+    evaluate_images_main(args)
     report = json.loads(capsys.readouterr().out)
     assert report["n_images"] == 2 and report["histogram"] == "linear"
+    assert report["flow_azimuth"] == 0.0  # FrontLearning's layout: the ice flows up
+    evaluate_images_main([*args, "--flow-azimuth", "none"])
+    assert json.loads(capsys.readouterr().out)["flow_azimuth"] is None
+    evaluate_images_main([*args, "--glacier", "jakobshavn"])
+    only = json.loads(capsys.readouterr().out)
+    assert only["n_images"] == 1 and only["per_image"][0]["image"].startswith("LE07_L1TP_008011")
+    with pytest.raises(SystemExit, match="no image of glacier 'helheim'"):
+        evaluate_images_main([*args, "--glacier", "helheim"])
     assert len(report["per_image"]) == 2
     assert report["n_no_front"] + sum(e.get("front_found", 0) for e in report["per_image"]) == 2

@@ -7,14 +7,12 @@ import pytest
 import torch
 from PIL import Image
 
+from calvingfronts.frontlearning import glacier_of_frontlearning
 from calvingfronts.training.augment import AugmentConfig, make_example
 from calvingfronts.training.config import TrainConfig
-from calvingfronts.training.datasets import (
-    glacier_of_frontlearning,
-    load_frontlearning,
-    split_by_glacier,
-)
+from calvingfronts.training.datasets import load_frontlearning, split_by_glacier
 from calvingfronts.training.losses import dice_loss, front_loss
+from calvingfronts.training.report import main as report_main
 from calvingfronts.training.samples import FrontSample
 from calvingfronts.training.train import _progress, _schedule, train
 
@@ -114,22 +112,28 @@ def test_unknown_config_key_is_an_error():
         TrainConfig.from_dict({"epoch": 3})
 
 
-def test_two_step_run_exports_and_resumes(frontlearning_folder, tmp_path):
-    config = {
-        "name": "tiny",
+def _tiny_run(folder, tmp_path, name: str, **overrides) -> dict:
+    """A one-step training config on the FrontLearning-like folder, Kangerlussuaq held out."""
+    return {
+        "name": name,
         "model": "deeplabv3plus-drn-d-22",
         "width": 0.125,
-        "data": [{"kind": "frontlearning", "path": str(frontlearning_folder)}],
+        "data": [{"kind": "frontlearning", "path": str(folder)}],
         "validation_glaciers": ["kangerlussuaq"],
         "epochs": 1,
         "steps_per_epoch": 1,
         "batch_size": 2,
         "crop_size": 32,
         "run_dir": str(tmp_path / "run"),
-        "output": str(tmp_path / "tiny.onnx"),
-        "card": str(tmp_path / "tiny.md"),
+        "output": str(tmp_path / f"{name}.onnx"),
+        "card": str(tmp_path / f"{name}.md"),
         "augment": {"pixel_size_range_m": [49, 49]},
+        **overrides,
     }
+
+
+def test_two_step_run_exports_and_resumes(frontlearning_folder, tmp_path, capsys):
+    config = _tiny_run(frontlearning_folder, tmp_path, "tiny")
     result = train(config)
     assert result.onnx.exists() and result.card.exists()
     history = json.loads((tmp_path / "run" / "metrics.json").read_text())
@@ -140,6 +144,39 @@ def test_two_step_run_exports_and_resumes(frontlearning_folder, tmp_path):
     resumed = train({**config, "epochs": 2, "export": False})
     assert [h["epoch"] for h in resumed.history] == [1, 2]
     assert resumed.history[0] == history[0]
+    # The comparison table scores the exported model on the glacier the run held out.
+    folder = frontlearning_folder
+    capsys.readouterr()  # the training's own epoch lines
+    args = [str(tmp_path / "run"), str(tmp_path / "missing-run")]
+    report_main([*args, "--images", str(folder / "images"), "--labels", str(folder / "labels")])
+    table = capsys.readouterr().out.strip().splitlines()
+    assert len(table) == 3 and table[0].startswith("| run | network")
+    assert "| run | deeplabv3plus-drn-d-22 | 0.125 | equalize | 2 |" in table[2]
+    assert "| kangerlussuaq |" in table[2] and table[2].endswith("/1 |")
+
+
+def test_staged_run_warm_starts_each_stage(frontlearning_folder, tmp_path):
+    config = _tiny_run(
+        frontlearning_folder,
+        tmp_path,
+        "staged",
+        model="unet",
+        augment={"pixel_size_range_m": [40, 60]},
+        stages=[{"augment": {"pixel_size_range_m": [20, 80]}, "learning_rate": 0.004}],
+    )
+    result = train(config)
+    stage = json.loads((tmp_path / "run" / "stage1" / "config.json").read_text())
+    assert stage["name"] == "staged-stage1" and stage["learning_rate"] == 0.004
+    assert not stage["export"] and stage["init_from"] is None
+    final = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert final["init_from"] == str(tmp_path / "run" / "stage1" / "last.pt")
+    assert final["stages"] == [] and final["learning_rate"] == 0.002
+    card = result.card.read_text()
+    assert "Staged training: 2 stages, 2 steps" in card
+    assert '"learning_rate": 0.004' in card and "[20, 80]" in card
+    assert not (tmp_path / "staged-stage1.onnx").exists()
+    with pytest.raises(ValueError, match="stage 1: keys \\['output'\\] cannot be set"):
+        TrainConfig.from_dict({**config, "stages": [{"output": "x.onnx"}]})
 
 
 def test_caffe_reader(tmp_path):

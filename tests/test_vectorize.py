@@ -18,10 +18,10 @@ import shapely
 from affine import Affine
 from scipy.spatial import cKDTree
 from shapely import affinity
-from shapely.geometry import LineString, Polygon, box
+from shapely.geometry import LineString, Point, Polygon, box
 
 from calvingfronts.metrics import symmetric_mean_distance
-from calvingfronts.vectorize import FrontResult, extract_front
+from calvingfronts.vectorize import FrontResult, cross_flow_extent, extract_front
 
 X0, Y0 = -200_000.0, -2_270_000.0  # upper-left corner, near Jakobshavn in EPSG:3413
 TERMINI = (
@@ -288,3 +288,28 @@ def test_a_line_along_the_ice_flow_is_not_a_front():
         min_angle_to_flow=30.0,
     )
     assert across.front is not None and across.quality["angle_to_flow_deg"] > 80
+
+
+def test_a_longer_line_along_the_flow_loses_to_the_front_across_it():
+    """A shear margin (long, along the flow, fairly bright) and the front (shorter, across
+    the flow, brighter): with the flow direction the front is chosen, without it the longest
+    candidate still wins, as before."""
+    transform = Affine(20.0, 0.0, 0.0, 0.0, -20.0, 3000.0)
+    fjord = box(0.0, 0.0, 3000.0, 3000.0)
+    probability = np.zeros((150, 150), np.float32)
+    probability[40:42, 40:100] = 0.9  # the front: 60 px across a northward flow
+    probability[50:145, 120:122] = 0.75  # a shear margin: 95 px along it
+    front = LineString([(800.0, 2190.0), (2000.0, 2190.0)])
+    across = extract_front(probability, transform, fjord, min_length_m=200.0, flow_azimuth=0.0)
+    assert across.quality["n_candidates"] == 2
+    assert symmetric_mean_distance(across.front, front, spacing_m=5.0) < 40.0
+    unknown = extract_front(probability, transform, fjord, min_length_m=200.0)
+    assert unknown.front.distance(Point(2420.0, 1000.0)) < 40.0
+
+
+@pytest.mark.parametrize("azimuth", [0.0, 90.0, 217.0])
+def test_cross_flow_extent(azimuth):
+    flow = np.radians(azimuth)
+    along, across = np.array([np.sin(flow), np.cos(flow)]), np.array([np.cos(flow), -np.sin(flow)])
+    points = np.array([3.0 * along + 0.0 * across, -5.0 * along + 2.0 * across, 7.0 * across])
+    assert cross_flow_extent(points, azimuth) == pytest.approx(7.0)

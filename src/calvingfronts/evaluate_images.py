@@ -9,6 +9,7 @@ whole image. The training loop's validation uses the same :func:`score_probabili
 number it reports and the number this command prints are the same measure.
 
     evaluate-images --images DIR --labels DIR --pixel-size 49 [--model models/X.onnx]
+                    [--glacier jakobshavn] [--flow-azimuth DEG|none]
 
 Prints JSON: pooled mean and median distance (m), per-image values, images without a front.
 """
@@ -27,6 +28,7 @@ from shapely.geometry import MultiLineString, box
 from shapely.ops import linemerge
 from skimage.morphology import skeletonize
 
+from calvingfronts.frontlearning import FRONTLEARNING_FLOW_AZIMUTH, glacier_of_frontlearning
 from calvingfronts.metrics import pooled_summary
 from calvingfronts.preprocess import normalize
 from calvingfronts.vectorize import extract_front
@@ -78,17 +80,20 @@ def score_probability(
     valid: np.ndarray | None = None,
     transform: Affine | None = None,
     fjord=None,
+    flow_azimuth: float | None = None,
 ):
     """(predicted line or None, truth line, reason) for one image's front probability.
 
     Without ``transform``/``fjord`` the image is treated as not georeferenced: square pixels
-    of ``pixel_size_m`` and the whole image as the fjord.
+    of ``pixel_size_m`` and the whole image as the fjord. ``flow_azimuth`` (degrees clockwise
+    from the image's top, e.g. 0 for FrontLearning subsets) is the workflow's per-glacier
+    flow direction, which the vectorizer uses to rank front candidates.
     """
     if transform is None:
         transform = image_transform(probability.shape, pixel_size_m)
     if fjord is None:
         fjord = whole_image_fjord(probability.shape, pixel_size_m)
-    result = extract_front(probability, transform, fjord, valid=valid)
+    result = extract_front(probability, transform, fjord, valid=valid, flow_azimuth=flow_azimuth)
     return result.front, label_line(front, transform), result.reason
 
 
@@ -142,9 +147,16 @@ def _label_for(image: Path, labels: Path) -> Path | None:
 
 
 def evaluate_folder(
-    images: Path, labels: Path, pixel_size_m: float, model_path: Path, histogram: str | None = None
+    images: Path,
+    labels: Path,
+    pixel_size_m: float,
+    model_path: Path,
+    histogram: str | None = None,
+    flow_azimuth: float | None = FRONTLEARNING_FLOW_AZIMUTH,
+    glacier: str | None = None,
 ) -> dict:
-    """Run the workflow's inference and vectorization on every image with a label."""
+    """Run the workflow's inference and vectorization on every image with a label (of
+    ``glacier`` only, by the FrontLearning path/row in the file name, when given)."""
     from calvingfronts.inference import FrontModel
 
     model = FrontModel(model_path, device="auto")
@@ -152,7 +164,7 @@ def evaluate_folder(
     names, results = [], []
     for path in sorted(p for p in images.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES):
         label = _label_for(path, labels)
-        if label is None:
+        if label is None or (glacier and glacier_of_frontlearning(path.name) != glacier):
             continue
         gray = np.asarray(Image.open(path))
         gray = (gray if gray.ndim == 2 else gray[..., 0]).astype(np.float32)
@@ -161,12 +173,21 @@ def evaluate_folder(
         image = normalize(gray / scale, valid, method, (0.0, 1.0))
         probability = model.predict(image)
         names.append(path.name)
-        results.append(score_probability(probability, read_label(label), pixel_size_m, valid))
+        results.append(
+            score_probability(
+                probability, read_label(label), pixel_size_m, valid, flow_azimuth=flow_azimuth
+            )
+        )
     if not names:
-        raise SystemExit(f"no image in {images} has a label in {labels}")
+        of = f" of glacier {glacier!r}" if glacier else ""
+        raise SystemExit(f"no image{of} in {images} has a label in {labels}")
     report = summarize(names, results, pixel_size_m)
     report.update(
-        model=str(model_path), model_name=model.metadata.get("model_name"), histogram=method
+        model=str(model_path),
+        model_name=model.metadata.get("model_name"),
+        histogram=method,
+        flow_azimuth=flow_azimuth,
+        glacier=glacier,
     )
     return report
 
@@ -186,8 +207,22 @@ def evaluate_images_main(argv: list[str] | None = None) -> int:
         choices=("equalize", "linear", "none"),
         help="override the model's own histogram treatment",
     )
+    parser.add_argument(
+        "--flow-azimuth",
+        default=str(FRONTLEARNING_FLOW_AZIMUTH),
+        help="direction the ice flows in the images, degrees clockwise from the top "
+        "(default 0: FrontLearning subsets are rotated so the ice flows up); 'none' if unknown",
+    )
+    parser.add_argument(
+        "--glacier",
+        help="score only this glacier's images (FrontLearning names: jakobshavn, "
+        "kangerlussuaq, northwest), e.g. the glacier a model was validated on",
+    )
     args = parser.parse_args(argv)
-    report = evaluate_folder(args.images, args.labels, args.pixel_size, args.model, args.histogram)
+    flow = None if args.flow_azimuth.lower() == "none" else float(args.flow_azimuth)
+    report = evaluate_folder(
+        args.images, args.labels, args.pixel_size, args.model, args.histogram, flow, args.glacier
+    )
     json.dump(report, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0

@@ -2,10 +2,14 @@
 
 The network gives, per pixel, the probability that the pixel lies on the calving front. A
 front is a line, so the raster is thresholded into a thin band, the band is thinned to a
-one-pixel skeleton, and the front is the longest path through the skeleton (the diameter of
-its pixel graph): side branches of the skeleton, noise specks and short detections elsewhere
-in the fjord then drop out without any glacier-specific rule. Nothing here depends on the
-direction the ice flows, so fjords may lie in any orientation on the grid.
+one-pixel skeleton, and each piece of the skeleton offers its longest path (the diameter of
+its pixel graph) as a candidate: side branches and noise specks drop out without any
+glacier-specific rule. The front is the candidate with the largest extent across the ice
+flow times its mean probability. A front crosses the fjord, while the network's other
+responses (shear margins, flow stripes, the rock wall) mostly run along it, and those are
+often longer than the front itself, so the longest candidate alone is a poor choice. Where
+the flow direction is not known the candidate's length stands in for its extent; fjords may
+lie in any orientation on the grid either way.
 
 A scene without a credible front is a normal outcome (clouds, mélange, a bad image): it
 returns ``FrontResult(front=None, reason=...)`` and never raises. Only malformed inputs
@@ -96,9 +100,10 @@ def extract_front(
     - ``min_span_fraction``: and fronts that cross less than this share of the fjord's width:
       a piece of a front, e.g. the part left visible between clouds, would read as a retreat
       or advance that did not happen.
-    - ``flow_azimuth`` / ``min_angle_to_flow``: where the direction of ice flow is known
-      (degrees clockwise from grid north), a front must run across it: a line within
-      ``min_angle_to_flow`` degrees of the flow is a fjord wall or a flow stripe, not a front.
+    - ``flow_azimuth``: the direction of ice flow (degrees clockwise from grid north), if
+      known: candidates are ranked by their extent across it.
+    - ``min_angle_to_flow``: a front must run across the flow: a line within this many
+      degrees of it is a fjord wall or a flow stripe, not a front.
     """
     probability, valid = _check_inputs(probability, valid, fjord, threshold)
     low = 0.7 * threshold if low_threshold is None else float(low_threshold)
@@ -135,13 +140,14 @@ def extract_front(
     if bridged is not graph:
         graph, paths = bridged, _longest_paths(bridged)
     quality["n_components"] = len(paths.lengths)
-    quality["n_candidates"] = int(np.sum(paths.lengths >= min_length_m))
+    candidates = np.nonzero(paths.lengths >= min_length_m)[0]
+    quality["n_candidates"] = len(candidates)
     longest = float(paths.lengths.max()) if len(paths.lengths) else 0.0
     quality["longest_candidate_m"] = round(longest, 1)
     if longest < min_length_m or len(paths.best_path) < 2:
         return FrontResult(None, _too_short(longest, min_length_m), quality)
 
-    path = paths.best_path
+    path = _best_candidate(graph, paths, candidates, prob, flow_azimuth)
     quality["bridged_gaps"] = int(np.sum(graph.is_bridge_step(path)))
     xy = _smooth(graph.xy[path], smooth_px)
     line = _longest_piece(shapely.intersection(LineString(xy), fjord))
@@ -178,6 +184,37 @@ def extract_front(
             )
             return FrontResult(None, reason, quality)
     return FrontResult(line, None, quality)
+
+
+def _best_candidate(
+    graph: _Graph, paths: _Paths, candidates: np.ndarray, prob: np.ndarray, flow_azimuth
+) -> np.ndarray:
+    """The candidate path with the largest (extent across the flow) x (mean probability).
+
+    Without a flow direction the path's length stands in for the extent.
+    """
+    best, best_score = paths.best_path, -1.0
+    for piece in candidates.tolist():
+        nodes = paths.path(piece)
+        if len(nodes) < 2:
+            continue
+        extent = (
+            paths.lengths[piece]
+            if flow_azimuth is None
+            else cross_flow_extent(graph.xy[nodes], flow_azimuth)
+        )
+        score = extent * float(prob[graph.rows[nodes], graph.cols[nodes]].mean())
+        if score > best_score:
+            best, best_score = nodes, score
+    return best
+
+
+def cross_flow_extent(xy: np.ndarray, flow_azimuth: float) -> float:
+    """Extent of points (n, 2) across the flow direction (degrees clockwise from grid north)."""
+    azimuth = np.radians(flow_azimuth)
+    across = np.array([np.cos(azimuth), -np.sin(azimuth)])
+    projected = np.asarray(xy, dtype=float) @ across
+    return float(projected.max() - projected.min()) if len(projected) else 0.0
 
 
 def angle_to_flow(line: LineString, flow_azimuth: float) -> float:

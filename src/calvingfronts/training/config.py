@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+# Keys a stage of a staged run cannot override: they name the run and where it goes.
+STAGE_FIXED_KEYS = ("name", "run_dir", "output", "card", "export", "stages", "resume")
+
 
 @dataclass
 class TrainConfig:
@@ -52,6 +55,13 @@ class TrainConfig:
     # records it and counts the earlier run's steps and time.
     init_from: str | None = None
     export: bool = True
+    # Earlier stages of a staged run, in order, e.g. a long first stage over a wide zoom range
+    # and then one at the workflow's pixel sizes. Each entry overrides keys of this config for
+    # one stage, which starts from the previous stage's last weights (the first from
+    # ``init_from``) and is checkpointed in ``<run_dir>/stage<i>``; the final stage is this
+    # config itself and the only one exported. ``snakemake train`` regenerates a staged
+    # model in one go, and each stage resumes on its own.
+    stages: list[dict] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, values: dict | None) -> TrainConfig:
@@ -72,6 +82,14 @@ class TrainConfig:
             raise ValueError(f"histogram must be equalize, linear or none, not {self.histogram}")
         if self.batch_size < 2:
             raise ValueError("batch_size must be >= 2 (BatchNorm, ASPP image pooling)")
+        known = {f.name for f in fields(self)} - set(STAGE_FIXED_KEYS)
+        for i, stage in enumerate(self.stages, 1):
+            wrong = sorted(set(stage) - known)
+            if wrong:
+                raise ValueError(
+                    f"training stage {i}: keys {wrong} cannot be set per stage "
+                    f"(fixed per run: {list(STAGE_FIXED_KEYS)}; known: {sorted(known)})"
+                )
 
     def path(self, key: str) -> Path:
         """``run_dir``, ``output`` or ``card`` with ``{name}`` filled in."""

@@ -11,32 +11,18 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 from skimage.morphology import skeletonize
 
+from calvingfronts.frontlearning import (
+    FRONTLEARNING_FLOW_AZIMUTH,
+    FRONTLEARNING_PIXEL_M,
+    glacier_of_frontlearning,
+)
 from calvingfronts.training.samples import FrontSample
-
-# WRS-2 path/row of the FrontLearning subsets -> glacier (README of ../shared/data).
-FRONTLEARNING_GLACIERS = {
-    "008011": "jakobshavn",
-    "009011": "jakobshavn",
-    "010011": "jakobshavn",
-    "229012": "kangerlussuaq",
-    "230012": "kangerlussuaq",
-    "231012": "kangerlussuaq",
-    "020007": "northwest",
-    "021006": "northwest",
-    "021007": "northwest",
-    "022006": "northwest",
-    "023006": "northwest",
-    "024006": "northwest",
-}
-FRONTLEARNING_PIXEL_M = 49.0
-_PATH_ROW = re.compile(r"_(\d{6})_\d{8}_")
 
 
 def read_gray(path: Path) -> np.ndarray:
@@ -48,14 +34,6 @@ def read_gray(path: Path) -> np.ndarray:
 def line_from_mask(dark_line: np.ndarray) -> np.ndarray:
     """A 1-px front from a drawn line mask (True on the line), by skeletonization."""
     return skeletonize(dark_line)
-
-
-def glacier_of_frontlearning(name: str) -> str:
-    """Glacier of a FrontLearning file from its WRS-2 path/row (unknown rows -> the row)."""
-    match = _PATH_ROW.search(name)
-    if not match:
-        raise ValueError(f"no WRS-2 path/row in FrontLearning file name {name!r}")
-    return FRONTLEARNING_GLACIERS.get(match.group(1), match.group(1))
 
 
 def load_frontlearning(
@@ -80,6 +58,7 @@ def load_frontlearning(
                 valid=np.ones(values.shape, bool),
                 front=front,
                 pixel_size_m=pixel_size_m,
+                flow_azimuth=FRONTLEARNING_FLOW_AZIMUTH,
             )
         )
     return samples

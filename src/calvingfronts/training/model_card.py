@@ -25,6 +25,10 @@ def machine() -> str:
     )
 
 
+# Keys that differ between stages without changing what is learnt.
+_NOT_COMPARED = ("run_dir", "output", "card", "name", "resume", "export", "init_from", "stages")
+
+
 def _fmt(value, unit: str = "", digits: int = 1) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}{unit}"
 
@@ -119,21 +123,27 @@ def render(
         "brightness, SAR-like speckle, blur, nodata stripes",
         "- Pretrained weights: none (trained from scratch)",
     ]
-    earlier = training.get("init_from")
+    earlier = training.get("init_from") or []
+    if isinstance(earlier, dict):  # one earlier stage
+        earlier = [earlier]
     if earlier:
-        changed = {
-            k: v
-            for k, v in (earlier.get("config") or {}).items()
-            if config.get(k) != v
-            and k not in ("run_dir", "output", "card", "name", "resume", "export", "init_from")
-        }
+        total_steps = sum(e["steps"] for e in earlier) + training.get("steps", 0)
+        total_minutes = sum(e["minutes"] for e in earlier) + minutes
         lines += [
-            f"- Warm start: initialised from `{earlier['path']}` ({earlier['steps']} steps, "
-            f"{earlier['minutes']} min, same machine); total "
-            f"{earlier['steps'] + training.get('steps', 0)} steps and "
-            f"{earlier['minutes'] + minutes:.1f} min. That stage differed in: "
-            f"`{json.dumps(changed)}`",
+            f"- Staged training: {len(earlier) + 1} stages, {total_steps} steps and "
+            f"{total_minutes:.1f} min in all; each stage started from the weights of the one "
+            "before. The earlier stages differed from the final one (configuration below) in:",
         ]
+        for i, stage in enumerate(earlier, 1):
+            changed = {
+                k: v
+                for k, v in (stage.get("config") or {}).items()
+                if config.get(k) != v and k not in _NOT_COMPARED
+            }
+            lines.append(
+                f"  - stage {i}: {stage['steps']} steps, {stage['minutes']} min, from "
+                f"`{stage['path']}`; `{json.dumps(changed)}`"
+            )
     if extra:
         lines += ["", extra.strip()]
     lines += ["", "## Configuration", "", "```json", json.dumps(config, indent=2), "```", ""]

@@ -38,6 +38,9 @@ class FrontSample:
     # validation clips to the real fjord as the workflow does (else: the whole image).
     transform: object | None = None
     fjord: object | None = None
+    # Direction of ice flow on the sample's grid (degrees clockwise from the image's "up"),
+    # where known: the vectorizer ranks front candidates by their extent across it.
+    flow_azimuth: float | None = None
     distance: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

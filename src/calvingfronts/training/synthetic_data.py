@@ -73,6 +73,7 @@ def render_sample(
         zones=zone,
         transform=raster.transform,
         fjord=glacier_cfg.fjord,
+        flow_azimuth=glacier_cfg.flow_azimuth,
     )
 
 
@@ -150,6 +151,7 @@ def _save(path: Path, samples: list[FrontSample]) -> None:
             "sar": s.sar,
             "transform": list(s.transform)[:6] if s.transform is not None else None,
             "fjord": s.fjord.wkt if s.fjord is not None else None,
+            "flow_azimuth": s.flow_azimuth,
         }
         for s in samples
     ]
@@ -174,6 +176,7 @@ def _load(path: Path) -> list[FrontSample]:
                 zones=data[f"zones{i}"],
                 transform=Affine(*m["transform"]) if m.get("transform") else None,
                 fjord=shapely.from_wkt(m["fjord"]) if m.get("fjord") else None,
+                flow_azimuth=m.get("flow_azimuth"),
             )
             for i, m in enumerate(meta)
         ]

@@ -111,7 +111,9 @@ def _restore(config: TrainConfig, run_dir: Path, model, optimizer) -> _State:
             log.info("initialised %s from %s", config.name, config.init_from)
         return _State()
     saved = torch.load(checkpoint, weights_only=False)
-    if _fixed(saved["config"]) != _fixed(config.to_dict()):
+    # Keys added to the config since the checkpoint was written take their defaults.
+    written = {**TrainConfig().to_dict(), **saved["config"]}
+    if _fixed(written) != _fixed(config.to_dict()):
         raise ValueError(
             f"{checkpoint} was written with another config; delete the run "
             "directory or set resume: false"
@@ -166,6 +168,8 @@ def train(config: TrainConfig | dict) -> TrainResult:
     """Train, validate, checkpoint and (``config.export``) export one model."""
     if isinstance(config, dict):
         config = TrainConfig.from_dict(config)
+    if config.stages:
+        return _train_in_stages(config)
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     run_dir = config.path("run_dir")
@@ -234,18 +238,49 @@ def train(config: TrainConfig | dict) -> TrainResult:
     return _finish(model, config, run_dir, validation, data_info, state, clock() / 60.0)
 
 
-def _earlier_stage(path: str | None) -> dict | None:
-    """Steps, minutes and config of the run a warm start came from (for the card)."""
-    if not path:
-        return None
-    saved = torch.load(path, weights_only=False)
-    history = saved.get("history") or []
-    return {
-        "path": str(path),
-        "steps": sum(h.get("steps", 0) for h in history),
-        "minutes": round(saved.get("elapsed_s", 0.0) / 60.0, 1),
-        "config": saved.get("config"),
-    }
+def _train_in_stages(config: TrainConfig) -> TrainResult:
+    """Run ``config.stages`` in order, each warm-started from the one before, then the final
+    stage (``config`` itself), which alone is exported."""
+    base = {**config.to_dict(), "stages": []}
+    run_dir = config.path("run_dir")
+    previous = config.init_from
+    for i, overrides in enumerate(config.stages, 1):
+        stage_dir = run_dir / f"stage{i}"
+        log.info("stage %d of %d: %s", i, len(config.stages) + 1, json.dumps(overrides))
+        train(
+            {
+                **base,
+                "init_from": previous,
+                **overrides,
+                "name": f"{config.name}-stage{i}",
+                "run_dir": str(stage_dir),
+                "export": False,
+            }
+        )
+        previous = str(stage_dir / "last.pt")
+    log.info("final stage %d of %d", len(config.stages) + 1, len(config.stages) + 1)
+    return train({**base, "init_from": previous})
+
+
+def _earlier_stage(path: str | None) -> list[dict]:
+    """Steps, minutes and config of the runs a warm start came from, earliest first (for
+    the card): a stage's checkpoint names the stage it started from in turn."""
+    stages = []
+    while path:
+        saved = torch.load(path, weights_only=False)
+        history = saved.get("history") or []
+        config = saved.get("config") or {}
+        stages.insert(
+            0,
+            {
+                "path": str(path),
+                "steps": sum(h.get("steps", 0) for h in history),
+                "minutes": round(saved.get("elapsed_s", 0.0) / 60.0, 1),
+                "config": config,
+            },
+        )
+        path = config.get("init_from")
+    return stages
 
 
 def _finish(

@@ -53,6 +53,7 @@ def validate(
                 sample.valid,
                 sample.transform,
                 sample.fjord,
+                sample.flow_azimuth,
             )
         )
         names.append(sample.name)
