@@ -12,7 +12,10 @@ from calvingfronts.evaluate_images import (
     label_line,
     score_probability,
     summarize,
+    turned,
+    turned_azimuth,
 )
+from calvingfronts.vectorize import cross_flow_extent
 
 PIXEL = 50.0
 
@@ -43,6 +46,19 @@ def test_no_front_is_counted_not_scored():
     pred, truth, reason = score_probability(np.zeros((64, 96), np.float32), _front(), PIXEL)
     report = summarize(["a"], [(pred, truth, reason)], PIXEL)
     assert pred is None and report["n_no_front"] == 1 and report["mean_m"] is None
+
+
+@pytest.mark.parametrize("rotate", [90, 180, 270])
+def test_turning_keeps_the_front_across_the_flow(rotate):
+    """Image, label and flow turn together: the front still crosses the flow."""
+    front = turned(_front(), rotate)
+    flow = turned_azimuth(0.0, rotate)
+    line = label_line(front, image_transform(front.shape, PIXEL))
+    xy = np.asarray(line.coords) if line.geom_type == "LineString" else None
+    assert cross_flow_extent(xy, flow) == pytest.approx(84 * PIXEL)
+    assert cross_flow_extent(xy, flow + 90.0) == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(ValueError, match="multiple of 90"):
+        turned(front, 45)
 
 
 def test_cli_prints_json(tmp_path, capsys):
@@ -85,6 +101,10 @@ def test_cli_prints_json(tmp_path, capsys):
     evaluate_images_main([*args, "--glacier", "jakobshavn"])
     only = json.loads(capsys.readouterr().out)
     assert only["n_images"] == 1 and only["per_image"][0]["image"].startswith("LE07_L1TP_008011")
+    evaluate_images_main([*args, "--glacier", "jakobshavn", "--rotate", "90"])
+    turned = json.loads(capsys.readouterr().out)
+    assert turned["rotate_deg"] == 90 and turned["flow_azimuth"] == 90.0
+    assert turned["n_images"] == 1
     with pytest.raises(SystemExit, match="no image of glacier 'helheim'"):
         evaluate_images_main([*args, "--glacier", "helheim"])
     assert len(report["per_image"]) == 2

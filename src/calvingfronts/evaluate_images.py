@@ -9,7 +9,7 @@ whole image. The training loop's validation uses the same :func:`score_probabili
 number it reports and the number this command prints are the same measure.
 
     evaluate-images --images DIR --labels DIR --pixel-size 49 [--model models/X.onnx]
-                    [--glacier jakobshavn] [--flow-azimuth DEG|none]
+                    [--glacier jakobshavn] [--flow-azimuth DEG|none] [--rotate 90]
 
 Prints JSON: pooled mean and median distance (m), per-image values, images without a front.
 """
@@ -127,6 +127,18 @@ def summarize(names: list[str], results: list[tuple], pixel_size_m: float) -> di
     }
 
 
+def turned(array: np.ndarray, rotate_deg: int) -> np.ndarray:
+    """``array`` turned clockwise by ``rotate_deg`` (a multiple of 90) degrees."""
+    if rotate_deg % 90:
+        raise ValueError(f"rotation must be a multiple of 90 degrees, got {rotate_deg}")
+    return np.rot90(array, -(rotate_deg // 90))  # np.rot90 turns counter-clockwise
+
+
+def turned_azimuth(azimuth: float | None, rotate_deg: int) -> float | None:
+    """A direction (degrees clockwise from the image's top) after turning the image."""
+    return None if azimuth is None else (azimuth + rotate_deg) % 360.0
+
+
 def read_label(path: Path) -> np.ndarray:
     """The drawn front as a boolean mask; the line is whichever of dark/bright is rarer
     (FrontLearning draws black on white, CaFFe white on black)."""
@@ -154,10 +166,18 @@ def evaluate_folder(
     histogram: str | None = None,
     flow_azimuth: float | None = FRONTLEARNING_FLOW_AZIMUTH,
     glacier: str | None = None,
+    rotate_deg: int = 0,
 ) -> dict:
     """Run the workflow's inference and vectorization on every image with a label (of
-    ``glacier`` only, by the FrontLearning path/row in the file name, when given)."""
+    ``glacier`` only, by the FrontLearning path/row in the file name, when given).
+
+    ``rotate_deg`` (a multiple of 90) turns images and labels clockwise first, and the flow
+    direction with them: FrontLearning subsets all flow up, while fjords on the workflow's
+    north-up grids point every way, so this measures the model at other orientations.
+    """
     from calvingfronts.inference import FrontModel
+
+    flow_azimuth = turned_azimuth(flow_azimuth, rotate_deg)
 
     model = FrontModel(model_path, device="auto")
     method = histogram or model.metadata.get("histogram", "equalize")
@@ -167,7 +187,7 @@ def evaluate_folder(
         if label is None or (glacier and glacier_of_frontlearning(path.name) != glacier):
             continue
         gray = np.asarray(Image.open(path))
-        gray = (gray if gray.ndim == 2 else gray[..., 0]).astype(np.float32)
+        gray = turned(gray if gray.ndim == 2 else gray[..., 0], rotate_deg).astype(np.float32)
         scale = 255.0 if gray.max() > 1.0 else 1.0
         valid = np.ones(gray.shape, dtype=bool)
         image = normalize(gray / scale, valid, method, (0.0, 1.0))
@@ -175,7 +195,11 @@ def evaluate_folder(
         names.append(path.name)
         results.append(
             score_probability(
-                probability, read_label(label), pixel_size_m, valid, flow_azimuth=flow_azimuth
+                probability,
+                turned(read_label(label), rotate_deg),
+                pixel_size_m,
+                valid,
+                flow_azimuth=flow_azimuth,
             )
         )
     if not names:
@@ -188,6 +212,7 @@ def evaluate_folder(
         histogram=method,
         flow_azimuth=flow_azimuth,
         glacier=glacier,
+        rotate_deg=rotate_deg,
     )
     return report
 
@@ -218,10 +243,24 @@ def evaluate_images_main(argv: list[str] | None = None) -> int:
         help="score only this glacier's images (FrontLearning names: jakobshavn, "
         "kangerlussuaq, northwest), e.g. the glacier a model was validated on",
     )
+    parser.add_argument(
+        "--rotate",
+        type=int,
+        default=0,
+        choices=(0, 90, 180, 270),
+        help="turn images, labels and the flow direction clockwise by this many degrees first",
+    )
     args = parser.parse_args(argv)
     flow = None if args.flow_azimuth.lower() == "none" else float(args.flow_azimuth)
     report = evaluate_folder(
-        args.images, args.labels, args.pixel_size, args.model, args.histogram, flow, args.glacier
+        args.images,
+        args.labels,
+        args.pixel_size,
+        args.model,
+        args.histogram,
+        flow,
+        args.glacier,
+        args.rotate,
     )
     json.dump(report, sys.stdout, indent=2)
     sys.stdout.write("\n")

@@ -75,8 +75,18 @@ def _augment_config(config: TrainConfig) -> AugmentConfig:
     return AugmentConfig(crop_size=config.crop_size, **options)
 
 
-# Keys a resumed run may change: its length, time, threads and where it exports to.
-_RESUMABLE_CHANGES = ("epochs", "max_minutes", "export", "resume", "threads", "output", "card")
+# Keys a resumed run may change: its length, time, threads, and the name and place it
+# exports under (e.g. a finished run published as the shipped model).
+_RESUMABLE_CHANGES = (
+    "epochs",
+    "max_minutes",
+    "export",
+    "resume",
+    "threads",
+    "output",
+    "card",
+    "name",
+)
 
 
 def _fixed(config: dict) -> dict:
