@@ -63,6 +63,8 @@ def _broken(config, path, value):
             "glaciers.demo.sensors.landsat8.start",
             "not a date",
         ),
+        (("training", "learning_rte"), 0.1, "training", "unknown training config keys"),
+        (("training", "stages"), [{"output": "x.onnx"}], "training", "stage 1"),
     ],
 )
 def test_semantic_errors_name_the_key(workflow_config, repo, path, value, key, words):

@@ -161,6 +161,7 @@ def test_staged_run_warm_starts_each_stage(frontlearning_folder, tmp_path):
         tmp_path,
         "staged",
         model="unet",
+        select_best=False,
         augment={"pixel_size_range_m": [40, 60]},
         stages=[{"augment": {"pixel_size_range_m": [20, 80]}, "learning_rate": 0.004}],
     )
@@ -175,6 +176,10 @@ def test_staged_run_warm_starts_each_stage(frontlearning_folder, tmp_path):
     assert "Staged training: 2 stages, 2 steps" in card
     assert '"learning_rate": 0.004' in card and "[20, 80]" in card
     assert not (tmp_path / "staged-stage1.onnx").exists()
+    # Averaging the last epochs is an export choice: a finished run can be re-exported so.
+    final_stage = {**config, "stages": [], "init_from": final["init_from"]}
+    averaged = train({**final_stage, "average_epochs": 3, "epochs": 3})
+    assert "the mean of the weights of epochs 2-3 (2 epochs" in averaged.card.read_text()
     with pytest.raises(ValueError, match="stage 1: keys \\['output'\\] cannot be set"):
         TrainConfig.from_dict({**config, "stages": [{"output": "x.onnx"}]})
 

@@ -194,3 +194,11 @@ def check_config(config: dict, base_dir: str | Path = ".") -> None:
                     f"glaciers.{name}.sensors.{sensor}.manifest",
                     "the local source needs a manifest CSV (path,sensor,acquired[,scene_id])",
                 )
+    if config.get("training"):
+        # A typo in the training settings should fail now, not after the scenes are built.
+        from calvingfronts.training.config import TrainConfig  # plain dataclass, no torch
+
+        try:
+            TrainConfig.from_dict(config["training"])
+        except (TypeError, ValueError) as error:
+            raise ConfigError("training", str(error)) from None

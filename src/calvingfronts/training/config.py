@@ -42,6 +42,10 @@ class TrainConfig:
     # Export the epoch with the best validation score (True) or the last one (False: the
     # held-out error is then not inflated by choosing on the same images).
     select_best: bool = True
+    # Export the mean of the weights of the last this-many epochs, with BatchNorm statistics
+    # measured afresh (stochastic weight averaging; calvingfronts.training.averaging); 0 or 1
+    # exports the last epoch's own weights. Not together with select_best.
+    average_epochs: int = 0
     missing_penalty_px: float = 20.0  # validation: cost of an image with no front found
     seed: int = 0
     threads: int = 2
@@ -82,6 +86,8 @@ class TrainConfig:
             raise ValueError(f"histogram must be equalize, linear or none, not {self.histogram}")
         if self.batch_size < 2:
             raise ValueError("batch_size must be >= 2 (BatchNorm, ASPP image pooling)")
+        if self.select_best and self.average_epochs > 1:
+            raise ValueError("select_best and average_epochs exclude each other: pick one")
         known = {f.name for f in fields(self)} - set(STAGE_FIXED_KEYS)
         for i, stage in enumerate(self.stages, 1):
             wrong = sorted(set(stage) - known)

@@ -29,6 +29,18 @@ def machine() -> str:
 _NOT_COMPARED = ("run_dir", "output", "card", "name", "resume", "export", "init_from", "stages")
 
 
+def _exported(config: dict, training: dict) -> str:
+    averaged = training.get("averaged_epochs")
+    if averaged:
+        return (
+            f"- Exported weights: the mean of the weights of epochs {averaged[0]}-{averaged[-1]} "
+            f"({len(averaged)} epochs, stochastic weight averaging), BatchNorm statistics "
+            f"measured afresh on {training.get('batchnorm_batches')} training batches"
+        )
+    which = "best held-out score" if config["select_best"] else "last epoch"
+    return f"- Exported weights: epoch {training.get('exported_epoch', '?')} ({which})"
+
+
 def _fmt(value, unit: str = "", digits: int = 1) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}{unit}"
 
@@ -109,8 +121,7 @@ def render(
         f"{config['steps_per_epoch']} steps or {config['max_minutes'] or 'unlimited'} min, "
         f"whichever ends first), batch {config['batch_size']}, crops {config['crop_size']} px, "
         f"AdamW lr {config['learning_rate']:g} (warm-up, cosine decay), seed {config['seed']}",
-        f"- Exported weights: epoch {training.get('exported_epoch', '?')} "
-        f"({'best held-out score' if config['select_best'] else 'last epoch'})",
+        _exported(config, training),
         f"- Loss: BCE (front pos_weight {config['pos_weight']:g}) + {config['dice_weight']:g} "
         "x Dice"
         + (

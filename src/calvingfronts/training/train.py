@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from calvingfronts.models import build_model
 from calvingfronts.training.augment import AugmentConfig
+from calvingfronts.training.averaging import average_snapshots, latest_snapshots, save_snapshot
 from calvingfronts.training.config import TrainConfig
 from calvingfronts.training.curves import write_history
 from calvingfronts.training.data import load_data
@@ -86,7 +87,10 @@ _RESUMABLE_CHANGES = (
     "output",
     "card",
     "name",
+    "average_epochs",
 )
+# Training batches over which BatchNorm statistics are measured for averaged weights.
+BATCHNORM_BATCHES = 50
 
 
 def _fixed(config: dict) -> dict:
@@ -227,6 +231,8 @@ def train(config: TrainConfig | dict) -> TrainResult:
                 state.best = {"score": report["score_m"], "epoch": epoch + 1}
                 _save(run_dir / "best.pt", model=model.state_dict(), epoch=epoch + 1)
         state.history.append(record)
+        if config.average_epochs > 1:
+            save_snapshot(model, run_dir, epoch + 1, keep=config.average_epochs)
         state.epoch, state.elapsed_s = epoch + 1, clock()
         log.info("epoch %s", record)
         tqdm.write(json.dumps(record))
@@ -245,7 +251,7 @@ def train(config: TrainConfig | dict) -> TrainResult:
         if progress >= 1.0:
             log.info("time budget of %s min used up after epoch %d", config.max_minutes, epoch + 1)
             break
-    return _finish(model, config, run_dir, validation, data_info, state, clock() / 60.0)
+    return _finish(model, config, run_dir, validation, data_info, state, clock() / 60.0, sampler)
 
 
 def _train_in_stages(config: TrainConfig) -> TrainResult:
@@ -301,11 +307,21 @@ def _finish(
     data_info: dict,
     state: _State,
     minutes: float,
+    sampler: BatchSampler,
 ) -> TrainResult:
     """Pick the weights to ship, measure them on the held-out set once more, export."""
     use_best = config.select_best and validation and (run_dir / "best.pt").exists()
     if use_best:
         model.load_state_dict(torch.load(run_dir / "best.pt", weights_only=False)["model"])
+    averaged = None
+    if config.average_epochs > 1 and len(latest_snapshots(run_dir, config.average_epochs)) > 1:
+        # Batches past any training step: the same ones on every rerun of the export.
+        batches = (
+            sampler.batch(10_000_000 + i, config.batch_size)["image"]
+            for i in range(BATCHNORM_BATCHES)
+        )
+        averaged = average_snapshots(model, run_dir, config.average_epochs, batches)
+        log.info("exporting the mean of the weights of epochs %s", averaged)
     model.eval()
     final = None
     if validation:
@@ -318,6 +334,8 @@ def _finish(
         done = {
             "steps": sum(h.get("steps", config.steps_per_epoch) for h in state.history),
             "exported_epoch": state.best["epoch"] if use_best else state.epoch,
+            "averaged_epochs": averaged,
+            "batchnorm_batches": BATCHNORM_BATCHES if averaged else None,
             "init_from": _earlier_stage(config.init_from),
         }
         onnx_path, card_path = publish(model, config, data_info, final, minutes, training=done)
