@@ -11,6 +11,7 @@ from calvingfronts.evaluate_images import (
     image_transform,
     label_line,
     score_probability,
+    resampled,
     summarize,
     turned,
     turned_azimuth,
@@ -46,6 +47,25 @@ def test_no_front_is_counted_not_scored():
     pred, truth, reason = score_probability(np.zeros((64, 96), np.float32), _front(), PIXEL)
     report = summarize(["a"], [(pred, truth, reason)], PIXEL)
     assert pred is None and report["n_no_front"] == 1 and report["mean_m"] is None
+
+
+@pytest.mark.parametrize("target", [20.0, 30.0, 75.0])
+def test_resampled_image_keeps_its_extent_and_front(target):
+    """A front found on the image resampled to the workflow's pixel sizes lies where the
+    label on the original image says, in metres."""
+    front = _front()
+    probability = np.where(np.abs(np.arange(64)[:, None] - 30) <= 1, 0.9, 0.05)
+    probability = probability * (np.arange(96)[None, :] >= 5) * (np.arange(96)[None, :] < 90)
+    zoomed, transform = resampled(probability.astype(np.float32), PIXEL, target)
+    assert transform * (zoomed.shape[1], zoomed.shape[0]) == pytest.approx((96 * PIXEL, 0.0))
+    assert transform.a == pytest.approx(target, rel=0.02)
+    truth = label_line(front, image_transform(front.shape, PIXEL))
+    pred, _, reason = score_probability(
+        zoomed, front, target, transform=transform, flow_azimuth=0.0, truth=truth
+    )
+    assert reason is None
+    report = summarize(["a"], [(pred, truth, reason)], target)
+    assert report["mean_m"] < max(target, PIXEL)
 
 
 @pytest.mark.parametrize("rotate", [90, 180, 270])
@@ -105,6 +125,9 @@ def test_cli_prints_json(tmp_path, capsys):
     turned = json.loads(capsys.readouterr().out)
     assert turned["rotate_deg"] == 90 and turned["flow_azimuth"] == 90.0
     assert turned["n_images"] == 1
+    evaluate_images_main([*args, "--glacier", "jakobshavn", "--resample", "30"])
+    finer = json.loads(capsys.readouterr().out)
+    assert finer["resampled_to_m"] == 30.0 and finer["pixel_size_m"] == 30.0
     with pytest.raises(SystemExit, match="no image of glacier 'helheim'"):
         evaluate_images_main([*args, "--glacier", "helheim"])
     assert len(report["per_image"]) == 2

@@ -10,6 +10,7 @@ number it reports and the number this command prints are the same measure.
 
     evaluate-images --images DIR --labels DIR --pixel-size 49 [--model models/X.onnx]
                     [--glacier jakobshavn] [--flow-azimuth DEG|none] [--rotate 90]
+                    [--resample 30]
 
 Prints JSON: pooled mean and median distance (m), per-image values, images without a front.
 """
@@ -24,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from affine import Affine
 from PIL import Image
+from scipy import ndimage
 from shapely.geometry import MultiLineString, box
 from shapely.ops import linemerge
 from skimage.morphology import skeletonize
@@ -81,20 +83,22 @@ def score_probability(
     transform: Affine | None = None,
     fjord=None,
     flow_azimuth: float | None = None,
+    truth=None,
 ):
     """(predicted line or None, truth line, reason) for one image's front probability.
 
     Without ``transform``/``fjord`` the image is treated as not georeferenced: square pixels
     of ``pixel_size_m`` and the whole image as the fjord. ``flow_azimuth`` (degrees clockwise
     from the image's top, e.g. 0 for FrontLearning subsets) is the workflow's per-glacier
-    flow direction, which the vectorizer uses to rank front candidates.
+    flow direction, which the vectorizer uses to rank front candidates. ``truth`` (a line in
+    the same map units) replaces the line drawn from ``front``, e.g. for a resampled image.
     """
     if transform is None:
         transform = image_transform(probability.shape, pixel_size_m)
     if fjord is None:
         fjord = whole_image_fjord(probability.shape, pixel_size_m)
     result = extract_front(probability, transform, fjord, valid=valid, flow_azimuth=flow_azimuth)
-    return result.front, label_line(front, transform), result.reason
+    return result.front, truth if truth is not None else label_line(front, transform), result.reason
 
 
 def summarize(names: list[str], results: list[tuple], pixel_size_m: float) -> dict:
@@ -139,6 +143,20 @@ def turned_azimuth(azimuth: float | None, rotate_deg: int) -> float | None:
     return None if azimuth is None else (azimuth + rotate_deg) % 360.0
 
 
+def resampled(image: np.ndarray, pixel_size_m: float, target_m: float):
+    """(image resampled bilinearly to pixels of about ``target_m``, its transform).
+
+    The transform keeps the image's extent exactly: the pixel sizes along x and y are the
+    extent over the rounded new shape, so the prediction and the original label line meet
+    in the same metres.
+    """
+    height, width = image.shape
+    out = ndimage.zoom(image, pixel_size_m / target_m, order=1, mode="nearest", grid_mode=True)
+    size_x = width * pixel_size_m / out.shape[1]
+    size_y = height * pixel_size_m / out.shape[0]
+    return out, Affine(size_x, 0.0, 0.0, 0.0, -size_y, height * pixel_size_m)
+
+
 def read_label(path: Path) -> np.ndarray:
     """The drawn front as a boolean mask; the line is whichever of dark/bright is rarer
     (FrontLearning draws black on white, CaFFe white on black)."""
@@ -167,6 +185,7 @@ def evaluate_folder(
     flow_azimuth: float | None = FRONTLEARNING_FLOW_AZIMUTH,
     glacier: str | None = None,
     rotate_deg: int = 0,
+    resample_m: float | None = None,
 ) -> dict:
     """Run the workflow's inference and vectorization on every image with a label (of
     ``glacier`` only, by the FrontLearning path/row in the file name, when given).
@@ -174,6 +193,9 @@ def evaluate_folder(
     ``rotate_deg`` (a multiple of 90) turns images and labels clockwise first, and the flow
     direction with them: FrontLearning subsets all flow up, while fjords on the workflow's
     north-up grids point every way, so this measures the model at other orientations.
+    ``resample_m`` resamples each image (bilinear) to pixels of that size before inference,
+    as the workflow puts scenes on its grids; the error is still measured against the label
+    drawn on the original image, in metres.
     """
     from calvingfronts.inference import FrontModel
 
@@ -188,6 +210,11 @@ def evaluate_folder(
             continue
         gray = np.asarray(Image.open(path))
         gray = turned(gray if gray.ndim == 2 else gray[..., 0], rotate_deg).astype(np.float32)
+        front = turned(read_label(label), rotate_deg)
+        truth = label_line(front, image_transform(front.shape, pixel_size_m))
+        transform = None
+        if resample_m:
+            gray, transform = resampled(gray, pixel_size_m, resample_m)
         scale = 255.0 if gray.max() > 1.0 else 1.0
         valid = np.ones(gray.shape, dtype=bool)
         image = normalize(gray / scale, valid, method, (0.0, 1.0))
@@ -196,16 +223,19 @@ def evaluate_folder(
         results.append(
             score_probability(
                 probability,
-                turned(read_label(label), rotate_deg),
-                pixel_size_m,
+                front,
+                resample_m or pixel_size_m,
                 valid,
-                flow_azimuth=flow_azimuth,
+                transform,
+                whole_image_fjord(front.shape, pixel_size_m),
+                flow_azimuth,
+                truth,
             )
         )
     if not names:
         of = f" of glacier {glacier!r}" if glacier else ""
         raise SystemExit(f"no image{of} in {images} has a label in {labels}")
-    report = summarize(names, results, pixel_size_m)
+    report = summarize(names, results, resample_m or pixel_size_m)
     report.update(
         model=str(model_path),
         model_name=model.metadata.get("model_name"),
@@ -213,6 +243,7 @@ def evaluate_folder(
         flow_azimuth=flow_azimuth,
         glacier=glacier,
         rotate_deg=rotate_deg,
+        resampled_to_m=resample_m,
     )
     return report
 
@@ -244,6 +275,13 @@ def evaluate_images_main(argv: list[str] | None = None) -> int:
         "kangerlussuaq, northwest), e.g. the glacier a model was validated on",
     )
     parser.add_argument(
+        "--resample",
+        type=float,
+        metavar="METRES",
+        help="resample the images to this pixel size before inference (e.g. 30, as the "
+        "workflow's grids); errors stay measured against the original labels",
+    )
+    parser.add_argument(
         "--rotate",
         type=int,
         default=0,
@@ -261,6 +299,7 @@ def evaluate_images_main(argv: list[str] | None = None) -> int:
         flow,
         args.glacier,
         args.rotate,
+        args.resample,
     )
     json.dump(report, sys.stdout, indent=2)
     sys.stdout.write("\n")
