@@ -19,9 +19,10 @@ SYNTHETIC_CREDIT = "Synthetic scenes from calvingfronts.synthetic (generated, no
 
 def machine() -> str:
     """A short description of the training machine."""
+    threads = torch.get_num_threads()
     return (
         f"{platform.processor() or platform.machine()}, {platform.system()}, "
-        f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads"
+        f"torch {torch.__version__}, {threads} CPU thread{'' if threads == 1 else 's'}"
     )
 
 
