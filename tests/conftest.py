@@ -31,3 +31,20 @@ def load_workflow_config() -> dict:
 @pytest.fixture
 def workflow_config() -> dict:
     return load_workflow_config()
+
+
+def export_tiny_unet(path: Path, histogram: str) -> Path:
+    """A small untrained U-Net exported as the workflow's ONNX contract (needs torch)."""
+    from calvingfronts.models import build_model
+    from calvingfronts.training.export import export_onnx
+
+    metadata = {
+        "model_name": path.stem,
+        "model_version": "0",
+        "architecture": "unet",
+        "histogram": histogram,
+        "trained_on": "-",
+        "pixel_size_m": "50",
+        "front_width_px": "3",
+    }
+    return export_onnx(build_model("unet", width=0.125).eval(), path, metadata)

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import export_tiny_unet
 from PIL import Image
 
 from calvingfronts.evaluate_images import (
@@ -83,23 +84,8 @@ def test_turning_keeps_the_front_across_the_flow(rotate):
 
 def test_cli_prints_json(tmp_path, capsys):
     torch = pytest.importorskip("torch")
-    from calvingfronts.models import build_model
-    from calvingfronts.training.export import export_onnx
-
     torch.manual_seed(0)
-    model = export_onnx(
-        build_model("unet", width=0.125).eval(),
-        tmp_path / "m.onnx",
-        {
-            "model_name": "m",
-            "model_version": "0",
-            "architecture": "unet",
-            "histogram": "linear",
-            "trained_on": "-",
-            "pixel_size_m": "50",
-            "front_width_px": "3",
-        },
-    )
+    model = export_tiny_unet(tmp_path / "m.onnx", "linear")
     (tmp_path / "images").mkdir()
     (tmp_path / "labels").mkdir()
     # FrontLearning-style names: the WRS-2 path/row says the glacier.

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import export_tiny_unet
 from PIL import Image
 
 from calvingfronts.frontlearning import glacier_of_frontlearning
@@ -242,41 +243,22 @@ def test_geotiff_reader(tmp_path):
 
 def test_synthetic_samples_and_check(tmp_path, repo):
     pytest.importorskip("calvingfronts.synthetic")
-    from calvingfronts.models import build_model
-    from calvingfronts.training.export import export_onnx
     from calvingfronts.training.synthetic_check import check
     from calvingfronts.training.synthetic_data import synthetic_samples
 
     config = str(repo / "config" / "config.yaml")
-    samples = synthetic_samples(
-        count=1,
-        config=config,
-        sensors=["sentinel1"],
-        pixel_size_range_m=(80.0, 80.0),
-        cache_dir=str(tmp_path),
-    )
+    one_sar_scene = {
+        "count": 1,
+        "config": config,
+        "sensors": ["sentinel1"],
+        "pixel_size_range_m": (80.0, 80.0),
+        "cache_dir": str(tmp_path),
+    }
+    samples = synthetic_samples(**one_sar_scene)
     assert samples[0].sar and samples[0].front.any() and samples[0].fjord is not None
-    again = synthetic_samples(
-        count=1,
-        config=config,
-        sensors=["sentinel1"],
-        pixel_size_range_m=(80.0, 80.0),
-        cache_dir=str(tmp_path),
-    )
+    again = synthetic_samples(**one_sar_scene)
     assert np.array_equal(again[0].values, samples[0].values)  # from the cache
-    model = export_onnx(
-        build_model("unet", width=0.125).eval(),
-        tmp_path / "m.onnx",
-        {
-            "model_name": "m",
-            "model_version": "0",
-            "architecture": "unet",
-            "histogram": "equalize",
-            "trained_on": "-",
-            "pixel_size_m": "50",
-            "front_width_px": "3",
-        },
-    )
+    model = export_tiny_unet(tmp_path / "m.onnx", "equalize")
     report = check(
         str(model),
         count=1,

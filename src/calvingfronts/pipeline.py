@@ -145,19 +145,12 @@ def preprocess_stage(
     min_valid_fraction: float,
 ) -> None:
     """One normalized band in [0, 1] with NaN where there is no data."""
-    from calvingfronts.sensors import to_physical
+    from calvingfronts.sensors import raster_to_physical
 
     with rejecting("preprocess", output, scene):
         raster = read_raster(fetched)
         sensor = get_sensor(scene.sensor)
-        values = to_physical(
-            raster.band,
-            sensor,
-            nodata=raster.nodata,
-            scale=(raster.scales or (1.0,))[0],
-            offset=(raster.offsets or (0.0,))[0],
-            sar_quantity=raster.tags.get("SAR_QUANTITY", "amplitude"),
-        )
+        values = raster_to_physical(raster, sensor)
         valid = np.isfinite(values)
         fraction = screen_coverage(valid, fjord_mask(glacier, raster), min_valid_fraction)
         image = normalize(values, valid, histogram, sensor.value_range)

@@ -58,6 +58,19 @@ def get_sensor(name: str) -> Sensor:
         raise KeyError(f"unknown sensor {name!r}; known sensors: {known}") from None
 
 
+def raster_to_physical(raster, sensor: Sensor) -> np.ndarray:
+    """The first band of a :class:`calvingfronts.raster_io.Raster` in physical units,
+    decoded with the raster's own nodata, scale, offset and ``SAR_QUANTITY`` tag."""
+    return to_physical(
+        raster.data[0],
+        sensor,
+        nodata=raster.nodata,
+        scale=(raster.scales or (1.0,))[0],
+        offset=(raster.offsets or (0.0,))[0],
+        sar_quantity=raster.tags.get("SAR_QUANTITY", "amplitude"),
+    )
+
+
 def to_physical(
     raw: np.ndarray,
     sensor: Sensor,

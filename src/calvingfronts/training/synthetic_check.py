@@ -41,7 +41,7 @@ def check(
     from calvingfronts import synthetic
     from calvingfronts.config import glacier_config
     from calvingfronts.inference import FrontModel
-    from calvingfronts.sensors import get_sensor, to_physical
+    from calvingfronts.sensors import get_sensor, raster_to_physical
 
     config = yaml.safe_load(Path(config_path).read_text())
     # Paths in the config are relative to the repository (the config file's grandparent).
@@ -60,14 +60,7 @@ def check(
             glacier_cfg, rng, sensor, pixel, seed=world_seed
         )
         info = get_sensor(raster.tags["SENSOR"])
-        values = to_physical(
-            raster.data[0],
-            info,
-            nodata=raster.nodata,
-            scale=raster.scales[0],
-            offset=raster.offsets[0],
-            sar_quantity=raster.tags.get("SAR_QUANTITY", "amplitude"),
-        )
+        values = raster_to_physical(raster, info)
         valid = np.isfinite(values)
         image = normalize(values, valid, method, info.value_range)
         probability = model.predict(image)

@@ -44,20 +44,13 @@ def render_sample(
 ) -> FrontSample:
     """One random synthetic scene as a FrontSample."""
     from calvingfronts import synthetic
-    from calvingfronts.sensors import get_sensor, to_physical
+    from calvingfronts.sensors import get_sensor, raster_to_physical
 
     raster, front, zones = synthetic.random_training_scene(
         glacier_cfg, rng, sensor, pixel_size, seed=world_seed, width_px=1
     )
     sensor_info = get_sensor(raster.tags["SENSOR"])
-    values = to_physical(
-        raster.data[0],
-        sensor_info,
-        nodata=raster.nodata,
-        scale=raster.scales[0],
-        offset=raster.offsets[0],
-        sar_quantity=raster.tags.get("SAR_QUANTITY", "amplitude"),
-    )
+    values = raster_to_physical(raster, sensor_info)
     valid = np.isfinite(values)
     zone = zones.astype(np.int8)
     zone[~valid] = -1
