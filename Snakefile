@@ -8,6 +8,9 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 validate(config, schema="workflow/schemas/config.schema.yaml")
 
 
@@ -19,8 +22,10 @@ include: "workflow/rules/vectorize.smk"
 include: "workflow/rules/timeseries.smk"
 include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/training.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
     input:
         expand("results/{glacier}_fronts.gpkg", glacier=config["default_glaciers"]),
+        [glacier_plots(glacier) for glacier in config["default_glaciers"]],

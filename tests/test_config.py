@@ -98,3 +98,98 @@ def test_grid_snaps_to_pixel_multiples():
     assert grid.shape == (21, 81)
     x, y = grid.xy(0, 0)
     assert (x, y) == (-1025.0, 1025.0)
+
+
+# --- centreline and box -------------------------------------------------------------------
+
+# A straight demo centreline and box, inline, across the demo fjord (ice flows to azimuth 250).
+DEMO_CENTRELINE = [[-146500, -2199000], [-152000, -2201000]]
+DEMO_BOX = [[-147000, -2198200], [-151500, -2199800], [-151000, -2201400], [-146500, -2199800]]
+
+
+def _demo_with(workflow_config, **keys):
+    config = copy.deepcopy(workflow_config)
+    config["glaciers"]["demo"].update(keys)
+    return config
+
+
+def test_centreline_and_box_inline(workflow_config, repo):
+    config = _demo_with(workflow_config, centreline=DEMO_CENTRELINE, box=DEMO_BOX)
+    validate(copy.deepcopy(config), str(repo / SCHEMA))
+    glacier = glacier_config(config, "demo", repo)
+    assert list(glacier.centreline.coords) == [tuple(p) for p in DEMO_CENTRELINE]
+    assert glacier.box.area > 1e6
+
+
+def test_shipped_centrelines_and_boxes_load_from_files(workflow_config, repo):
+    for name in ("demo", "jakobshavn"):
+        glacier = glacier_config(workflow_config, name, repo)
+        assert glacier.centreline.intersects(glacier.fjord)
+        assert glacier.centreline.intersection(glacier.box).length > 1000
+
+
+def test_without_centreline_a_straight_one_along_the_flow_stands_in(workflow_config, repo):
+    config = copy.deepcopy(workflow_config)
+    for key in ("centreline", "box"):
+        config["glaciers"]["demo"].pop(key, None)
+    glacier = glacier_config(config, "demo", repo)
+    (x0, y0), (x1, y1) = glacier.centreline.coords[0], glacier.centreline.coords[-1]
+    # Upstream -> downstream: towards azimuth 250 (west-south-west).
+    assert x1 < x0 and y1 < y0
+    assert glacier.box is None
+    config["glaciers"]["demo"].pop("flow_azimuth")
+    assert glacier_config(config, "demo", repo).centreline is None
+
+
+def test_geojson_without_crs_is_longitude_latitude(workflow_config, repo, tmp_path):
+    import json
+
+    import pyproj
+
+    to_lon_lat = pyproj.Transformer.from_crs("EPSG:3413", "EPSG:4326", always_xy=True)
+    lon_lat = [list(to_lon_lat.transform(x, y)) for x, y in DEMO_CENTRELINE]
+    path = tmp_path / "centreline.geojson"
+    geometry = {"type": "LineString", "coordinates": lon_lat}
+    path.write_text(json.dumps({"type": "Feature", "geometry": geometry, "properties": {}}))
+    glacier = glacier_config(_demo_with(workflow_config, centreline=str(path)), "demo", repo)
+    for (x, y), expected in zip(glacier.centreline.coords, DEMO_CENTRELINE, strict=True):
+        assert x == pytest.approx(expected[0], abs=0.01)
+        assert y == pytest.approx(expected[1], abs=0.01)
+
+
+def test_geojson_without_crs_in_metres_is_refused_with_advice(workflow_config, repo, tmp_path):
+    import json
+
+    path = tmp_path / "fjord.geojson"
+    ring = DEMO_BOX + DEMO_BOX[:1]
+    geometry = {"type": "Polygon", "coordinates": [ring]}
+    path.write_text(json.dumps({"type": "Feature", "geometry": geometry, "properties": {}}))
+    with pytest.raises(ConfigError, match="crs member") as caught:
+        glacier_config(_demo_with(workflow_config, fjord=str(path)), "demo", repo)
+    assert caught.value.key == "glaciers.demo.fjord"
+
+
+@pytest.mark.parametrize(
+    "keys, key, words",
+    [
+        ({"centreline": [[0, 0], [1000, 0]]}, "glaciers.demo.centreline", "does not cross"),
+        (
+            {"centreline": DEMO_CENTRELINE[::-1]},
+            "glaciers.demo.centreline",
+            "against flow_azimuth",
+        ),
+        ({"centreline": [[0, 0]]}, "glaciers.demo.centreline", "[x, y]"),
+        (
+            {"centreline": "config/outlines/demo_fjord.geojson"},
+            "glaciers.demo.centreline",
+            "no LineString",
+        ),
+        ({"box": [[0, 0], [1, 0], [1, 1], [0, 1]]}, "glaciers.demo.box", "outside the fjord"),
+        ({"box": "config/outlines/nope.geojson"}, "glaciers.demo.box", "does not exist"),
+    ],
+)
+def test_bad_centreline_or_box_names_the_key(workflow_config, repo, keys, key, words):
+    with pytest.raises(ConfigError) as caught:
+        check_config(_demo_with(workflow_config, **keys), repo)
+    assert caught.value.key == key
+    assert words in str(caught.value)

@@ -303,3 +303,52 @@ def test_real_traces_against_shifted_copies(tmp_path, capsys):
     assert 5.0 < result["mean_distance_m"] < 40.0
     assert all(f["mean_m"] <= 40.0 for f in result["per_front"])
     assert result["mean_distance_px"] == pytest.approx(result["mean_distance_m"] / 30, abs=0.01)
+
+
+# -- space and screening -----------------------------------------------------------------
+
+
+def test_fronts_of_another_glacier_are_refused_not_scored(tmp_path, capsys):
+    """Matched by date, fronts 67 km away once gave '18 matched, mean 76,885 m'."""
+    pred = frame([{"acquired": "2020-05-01T12:00:00Z", "geometry": front(x0=-150_000.0)}])
+    truth = frame([{"date": "2020/05/01", "geometry": front(y0=-2_200_000.0)}])
+    pred.to_file(tmp_path / "p.gpkg", layer="fronts")
+    truth.to_file(tmp_path / "t.gpkg", layer="traces")
+    code, _, err = run_cli(["--pred", tmp_path / "p.gpkg", "--truth", tmp_path / "t.gpkg"], capsys)
+    assert code == 1
+    assert "do not overlap in space" in err and "78.3 km apart" in err
+
+
+def test_screening_effect_before_and_after(tmp_path, capsys):
+    kept = frame(
+        [
+            {"scene_id": "A", "acquired": "2020-05-01T12:00:00Z", "geometry": front(20.0)},
+            {"scene_id": "B", "acquired": "2020-05-05T12:00:00Z", "geometry": front(40.0)},
+        ]
+    )
+    screened = frame(
+        [
+            {"scene_id": "C", "screening_test": "temporal_outlier", "geometry": front(2000.0)},
+            {"scene_id": "D", "screening_test": "uncertainty", "geometry": front(100.0)},
+        ]
+    )
+    truth = frame([{"scene_id": s, "geometry": front()} for s in "ABCD"])
+    pred_path = tmp_path / "demo_fronts.gpkg"
+    kept.to_file(pred_path, layer="fronts")
+    screened.to_file(pred_path, layer="screened")
+    truth.to_file(tmp_path / "truth.gpkg")
+    code, result, _ = run_cli(["--pred", pred_path, "--truth", tmp_path / "truth.gpkg"], capsys)
+    assert code == 0 and result["matched"] == 2
+    effect = result["screening"]
+    assert effect["before"]["fronts"] == 4 and effect["after"]["fronts"] == 2
+    assert effect["after"]["mean_distance_m"] == pytest.approx(30.0)
+    assert effect["before"]["mean_of_front_means_m"] == pytest.approx((20 + 40 + 2000 + 100) / 4)
+    assert (effect["screened"], effect["good_fronts_lost"], effect["far_fronts_caught"]) == (
+        2,
+        1,
+        1,
+    )
+    assert {f["scene_id"]: f["test"] for f in effect["screened_fronts"]} == {
+        "C": "temporal_outlier",
+        "D": "uncertainty",
+    }

@@ -87,3 +87,40 @@ def test_missing_model_and_cuda_without_provider_are_clear_errors(tmp_path):
     if "CUDAExecutionProvider" not in available_providers("auto"):
         with pytest.raises(RuntimeError, match="onnxruntime-gpu"):
             available_providers("cuda")
+
+
+@pytest.mark.parametrize("shape", [(97, 203), (64, 64)])
+def test_every_member_is_turned_back_onto_the_image(identity_model, shape):
+    """Through an identity network every view, turned back, is the image itself: a view
+    not undone (a mirrored or transposed map) would differ."""
+    image = np.random.default_rng(3).random(shape, dtype=np.float32)
+    members = FrontModel(identity_model, device="cpu").predict_members(
+        image, tile_size=64, overlap=16, members=8
+    )
+    assert members.shape == (8, *shape)
+    for member in members:
+        np.testing.assert_allclose(member, image, atol=1e-6)
+
+
+def test_members_see_the_image_mirrored_and_turned(tmp_path):
+    """A network that looks one pixel to its right sees, in the mirrored view, the pixel to
+    the left: the members differ where the network is not symmetric."""
+    kernel = np.zeros((1, 1, 3, 3), dtype=np.float32)
+    kernel[0, 0, 1, 2] = 1.0  # output(r, c) = input(r, c + 1)
+    weights = helper.make_tensor("k", TensorProto.FLOAT, [1, 1, 3, 3], kernel.ravel())
+    conv = helper.make_node("Conv", ["image", "k"], ["front_probability"], pads=[1, 1, 1, 1])
+    path = _write_graph(tmp_path / "right.onnx", [conv], [weights])
+    image = np.random.default_rng(4).random((40, 50), dtype=np.float32)
+    members = FrontModel(path, device="cpu").predict_members(image, 64, 16, members=2)
+    inner = (slice(2, -2), slice(2, -2))
+    right = np.roll(image, -1, axis=1)
+    left = np.roll(image, 1, axis=1)
+    np.testing.assert_allclose(members[0][inner], right[inner], atol=1e-6)
+    np.testing.assert_allclose(members[1][inner], left[inner], atol=1e-6)
+
+
+def test_member_counts_outside_the_views_are_refused(identity_model):
+    model = FrontModel(identity_model, device="cpu")
+    for members in (0, 9):
+        with pytest.raises(ValueError, match="members must be 1 to 8"):
+            model.predict_members(np.zeros((8, 8), np.float32), members=members)

@@ -313,3 +313,47 @@ def test_cross_flow_extent(azimuth):
     along, across = np.array([np.sin(flow), np.cos(flow)]), np.array([np.cos(flow), -np.sin(flow)])
     points = np.array([3.0 * along + 0.0 * across, -5.0 * along + 2.0 * across, 7.0 * across])
     assert cross_flow_extent(points, azimuth) == pytest.approx(7.0)
+
+
+def _front_between_walls(fjord_xmin: float, fjord_xmax: float):
+    """A complete 1 km front (x = 500..1500 m, the real walls) in a fjord outline from
+    ``fjord_xmin`` to ``fjord_xmax``; 20 m pixels."""
+    transform = Affine(20.0, 0.0, 0.0, 0.0, -20.0, 2000.0)
+    probability = np.zeros((100, 100), np.float32)
+    probability[48:52, 25:75] = 0.95
+    return probability, transform, box(fjord_xmin, 0.0, fjord_xmax, 2000.0)
+
+
+def test_a_coarse_outline_is_named_as_the_likely_cause_of_a_partial_span():
+    probability, transform, coarse = _front_between_walls(0.0, 2000.0)  # twice too wide
+    strict = extract_front(
+        probability, transform, coarse, min_length_m=200.0, min_span_fraction=0.6
+    )
+    assert strict.front is None and "partial front" in strict.reason
+    assert "fjord outline may be too coarse" in strict.reason
+    assert strict.quality["span_fraction"] == pytest.approx(0.5, abs=0.05)
+    # The glacier's own min_span_fraction lets such fronts through until the outline is fixed.
+    loose = extract_front(probability, transform, coarse, min_length_m=200.0, min_span_fraction=0.4)
+    assert loose.front is not None and "open_end" in loose.quality["flags"]
+    # An outline drawn to the walls: both ends on it, the span is complete.
+    _, _, walls = _front_between_walls(500.0, 1500.0)
+    drawn = extract_front(probability, transform, walls, min_length_m=200.0, min_span_fraction=0.6)
+    assert drawn.front is not None and drawn.quality["span_fraction"] == 1.0
+
+
+def test_a_front_reaching_one_wall_is_partial_without_blaming_the_outline():
+    probability, transform, fjord = _front_between_walls(500.0, 2500.0)  # reaches x = 500
+    result = extract_front(probability, transform, fjord, min_length_m=200.0, min_span_fraction=0.6)
+    assert result.front is None and "partial front" in result.reason
+    assert "outline" not in result.reason
+
+
+def test_a_front_stopping_at_missing_data_says_so():
+    probability, transform, fjord = _front_between_walls(0.0, 2000.0)
+    valid = np.ones(probability.shape, dtype=bool)
+    valid[:, 75:] = False  # the scene's data end where the front stops
+    result = extract_front(
+        probability, transform, fjord, valid=valid, min_length_m=200.0, min_span_fraction=0.6
+    )
+    assert result.front is None and "stops at missing data" in result.reason
+    assert result.quality["ends_at_nodata"] == 1

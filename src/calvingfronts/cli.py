@@ -3,8 +3,11 @@
 calvingfronts check-config [--config config/config.yaml]
 calvingfronts list-scenes --glacier G --sensor S [--config ...]
 calvingfronts model-info models/NAME.onnx
+calvingfronts draft-glacier --traces FILE --name NAME [--out-dir config/outlines]
 calvingfronts evaluate-fronts --pred P.gpkg --truth T        (also: evaluate-fronts)
 calvingfronts evaluate-images --images DIR --labels DIR ...  (also: evaluate-images)
+calvingfronts calibrate-uncertainty --images DIR --labels DIR --glacier G ...
+calvingfronts trace-series --traces FILE --glacier G [--out-dir DIR]
 """
 
 from __future__ import annotations
@@ -79,6 +82,45 @@ def _model_info(args) -> int:
     return 0
 
 
+def _draft_glacier(args) -> int:
+    from calvingfronts.draft_glacier import config_block, draft_glacier, read_traces
+    from calvingfronts.outlines import write_outline
+
+    try:
+        traces, dates = read_traces(args.traces)
+        draft = draft_glacier(
+            traces,
+            dates,
+            buffer_m=args.buffer_m,
+            margin_m=args.margin_m,
+            flow_azimuth=args.flow_azimuth,
+            box_width_m=args.box_width_m,
+        )
+    except (OSError, ValueError) as error:
+        print(f"draft-glacier: {error}", file=sys.stderr)
+        return 1
+    source = args.citation or Path(args.traces).name
+    provenance = f"drafted by calvingfronts draft-glacier from {draft.n_traces} traces: {source}"
+    paths = {}
+    for kind in ("fjord", "centreline", "box"):
+        path = Path(args.out_dir) / f"{args.name}_{kind}.geojson"
+        paths[kind] = str(path)
+        if path.exists() and not args.overwrite:
+            print(f"kept the existing {path} (--overwrite replaces it)", file=sys.stderr)
+            continue
+        props = {"glacier": args.name, "outline": kind, "provenance": provenance}
+        write_outline(path, getattr(draft, kind), props)
+        print(f"wrote {path}", file=sys.stderr)
+    print(
+        f"{draft.n_traces} traces: {draft.n_in_fjord} inside the fjord, "
+        f"{draft.n_crossing_centreline} crossing the centreline, {draft.n_crossing_box} "
+        f"crossing the box; flow azimuth {draft.flow_azimuth:g} ({draft.azimuth_from})",
+        file=sys.stderr,
+    )
+    sys.stdout.write(config_block(args.name, draft, paths, source))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     # The evaluation commands keep their own argument parsers.
@@ -90,6 +132,14 @@ def main(argv: list[str] | None = None) -> int:
         from calvingfronts.evaluate_images import evaluate_images_main
 
         return evaluate_images_main(argv[1:]) or 0
+    if argv and argv[0] == "trace-series":
+        from calvingfronts.trace_series import trace_series_main
+
+        return trace_series_main(argv[1:]) or 0
+    if argv and argv[0] == "calibrate-uncertainty":
+        from calvingfronts.calibrate import calibrate_main
+
+        return calibrate_main(argv[1:]) or 0
 
     parser = argparse.ArgumentParser(
         prog="calvingfronts",
@@ -108,8 +158,27 @@ def main(argv: list[str] | None = None) -> int:
     info = commands.add_parser("model-info", help="show an ONNX model's metadata")
     info.add_argument("model")
     info.set_defaults(run=_model_info)
+    draft = commands.add_parser(
+        "draft-glacier", help="draft a glacier's config entry and outlines from terminus traces"
+    )
+    draft.add_argument("--traces", required=True, help="vector file of traces, any CRS")
+    draft.add_argument("--name", required=True, help="the glacier's key in config.yaml")
+    draft.add_argument("--out-dir", default="config/outlines")
+    draft.add_argument("--buffer-m", type=float, default=1000.0, help="fjord beyond the traces")
+    draft.add_argument("--margin-m", type=float, default=5000.0, help="area of interest margin")
+    draft.add_argument("--flow-azimuth", type=float, help="degrees from grid north, if known")
+    draft.add_argument("--box-width-m", type=float, help="default: from the traces' spans")
+    draft.add_argument("--citation", help="where the traces come from, for the provenance")
+    draft.add_argument("--overwrite", action="store_true", help="replace existing outlines")
+    draft.set_defaults(run=_draft_glacier)
     commands.add_parser("evaluate-fronts", help="compare fronts with reference fronts")
     commands.add_parser("evaluate-images", help="evaluate a model on an image/label folder")
+    commands.add_parser(
+        "calibrate-uncertainty", help="fit a model's uncertainty on a glacier it never saw"
+    )
+    commands.add_parser(
+        "trace-series", help="positions, screening and plots of a file of terminus traces"
+    )
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -2,20 +2,21 @@
 
 The JSON schema (``workflow/schemas/config.schema.yaml``) checks shapes and types; the checks
 here are the ones a schema cannot express: an area of interest that is not empty, a fjord
-polygon that is valid and lies in the area of interest, date ranges in order, known sensors.
+polygon that is valid and lies in the area of interest, a centreline that crosses the fjord
+and runs with the flow, date ranges in order, known sensors.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 import shapely
-from shapely.geometry import Polygon, box, shape
+from shapely.geometry import LineString, Polygon, box
 
-from calvingfronts.grid import GLACIER_CRS, GlacierGrid
+from calvingfronts.grid import GlacierGrid
+from calvingfronts.outlines import read_outline
 from calvingfronts.preprocess import HISTOGRAM_TREATMENTS
 from calvingfronts.sensors import SENSORS
 
@@ -46,6 +47,10 @@ class GlacierConfig:
     flow_azimuth: float | None
     sensors: dict[str, SensorSettings]
     description: str = ""
+    # Upstream -> downstream; configured, else a straight stand-in along flow_azimuth
+    # (None only when neither is known). The box is for the box method (Moon & Joughin 2008).
+    centreline: LineString | None = None
+    box: Polygon | None = None
 
     def grid(self, sensor: str) -> GlacierGrid:
         return GlacierGrid.snapped(self.aoi, self.sensors[sensor].pixel_size)
@@ -64,43 +69,59 @@ def _as_date(value, key: str) -> date | None:
         raise ConfigError(key, f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
+def load_outline(value, kind: str, key: str, base_dir: Path):
+    """A configured outline ("Polygon" or "LineString"): a vector file (first such geometry,
+    any CRS; GeoJSON without a crs member is longitude/latitude) or inline [x, y] pairs."""
+    try:
+        geometry = read_outline(value, kind, base_dir)
+    except ValueError as error:
+        raise ConfigError(key, str(error)) from None
+    if geometry.is_empty or not geometry.is_valid:
+        reason = "empty" if geometry.is_empty else shapely.is_valid_reason(geometry)
+        raise ConfigError(key, f"{kind.lower()} is invalid: {reason}")
+    return geometry
+
+
 def load_fjord(value, key: str, base_dir: Path) -> Polygon:
     """The fjord polygon: a vector file (first polygon, any CRS) or inline [x, y] pairs."""
-    if isinstance(value, str):
-        path = Path(value)
-        if not path.is_absolute():
-            path = base_dir / path
-        if not path.exists():
-            raise ConfigError(key, f"fjord outline file {path} does not exist")
-        if path.suffix.lower() in (".geojson", ".json"):
-            # Read GeoJSON directly: cheap, and keeps config checks free of GDAL start-up.
-            document = json.loads(path.read_text())
-            features = document.get("features", [document])
-            geometries = [shape(f.get("geometry", f)) for f in features]
-            crs_name = (document.get("crs") or {}).get("properties", {}).get("name", GLACIER_CRS)
-            if "3413" not in crs_name:
-                import geopandas
+    return load_outline(value, "Polygon", key, base_dir)
 
-                geometries = list(geopandas.GeoSeries(geometries, crs=crs_name).to_crs(GLACIER_CRS))
-        else:
-            import geopandas
 
-            frame = geopandas.read_file(path)
-            if frame.crs is not None:
-                frame = frame.to_crs(GLACIER_CRS)
-            geometries = list(frame.geometry)
-        polygons = [g for g in geometries if g is not None and g.geom_type == "Polygon"]
-        if not polygons:
-            raise ConfigError(key, f"{path} holds no Polygon")
-        fjord = polygons[0]
-    else:
-        try:
-            fjord = Polygon(value)
-        except (TypeError, ValueError) as error:
-            raise ConfigError(key, f"not a list of [x, y] pairs: {error}") from None
-    if not fjord.is_valid:
-        raise ConfigError(key, f"fjord polygon is invalid: {shapely.is_valid_reason(fjord)}")
-    return fjord
+def load_centreline(entry: dict, fjord: Polygon, prefix: str, base_dir: Path):
+    """The configured centreline, checked against the fjord and the flow direction, or the
+    straight stand-in through the fjord along ``flow_azimuth``."""
+    from calvingfronts.terminus import line_azimuth, straight_centreline
+
+    azimuth = entry.get("flow_azimuth")
+    if entry.get("centreline") is None:
+        return None if azimuth is None else straight_centreline(fjord, float(azimuth))
+    key = f"{prefix}.centreline"
+    line = load_outline(entry["centreline"], "LineString", key, base_dir)
+    if not line.intersects(fjord):
+        raise ConfigError(key, "the centreline does not cross the fjord polygon")
+    if azimuth is not None:
+        # Positions are measured from the first vertex: a reversed line flips their sign.
+        turn = abs((line_azimuth(line) - float(azimuth) + 180.0) % 360.0 - 180.0)
+        if turn > 90.0:
+            raise ConfigError(
+                key,
+                f"the centreline runs towards azimuth {line_azimuth(line):.0f}, against "
+                f"flow_azimuth {float(azimuth):g}: draw it from upstream to the fjord mouth",
+            )
+    return line
+
+
+def load_box(entry: dict, fjord: Polygon, centreline, prefix: str, base_dir: Path):
+    """The configured box of the box method, or None."""
+    if entry.get("box") is None:
+        return None
+    key = f"{prefix}.box"
+    found = load_outline(entry["box"], "Polygon", key, base_dir)
+    if not found.intersects(fjord):
+        raise ConfigError(key, "the box lies outside the fjord polygon")
+    if centreline is None or centreline.intersection(found).length == 0:
+        raise ConfigError(key, "the centreline does not run through the box")
+    return found
 
 
 def glacier_config(config: dict, name: str, base_dir: str | Path = ".") -> GlacierConfig:
@@ -118,6 +139,8 @@ def glacier_config(config: dict, name: str, base_dir: str | Path = ".") -> Glaci
     fjord = load_fjord(entry["fjord"], f"{prefix}.fjord", base_dir)
     if not fjord.intersects(box(*aoi)):
         raise ConfigError(f"{prefix}.fjord", "fjord polygon lies outside the area of interest")
+    centreline = load_centreline(entry, fjord, prefix, base_dir)
+    box_polygon = load_box(entry, fjord, centreline, prefix, base_dir)
     sensors = {}
     for sensor, settings in (entry.get("sensors") or {}).items():
         key = f"{prefix}.sensors.{sensor}"
@@ -151,6 +174,8 @@ def glacier_config(config: dict, name: str, base_dir: str | Path = ".") -> Glaci
         flow_azimuth=None if azimuth is None else float(azimuth),
         sensors=sensors,
         description=entry.get("description", ""),
+        centreline=centreline,
+        box=box_polygon,
     )
 
 
@@ -194,6 +219,28 @@ def check_config(config: dict, base_dir: str | Path = ".") -> None:
                     f"glaciers.{name}.sensors.{sensor}.manifest",
                     "the local source needs a manifest CSV (path,sensor,acquired[,scene_id])",
                 )
+    from calvingfronts.screening import ScreeningSettings
+
+    try:
+        ScreeningSettings.from_dict(config.get("screening"))
+    except ValueError as error:
+        raise ConfigError("screening", str(error)) from None
+    members = config.get("inference", {}).get("members", 1)
+    if (config.get("screening") or {}).get("max_uncertainty_m") is not None and members > 1:
+        from calvingfronts.uncertainty import calibration_path, read_calibration
+
+        try:
+            calibration = read_calibration(model, members)
+        except ValueError as error:
+            raise ConfigError("model", str(error)) from None
+        if calibration is None:
+            raise ConfigError(
+                "inference.members",
+                f"{model} has no uncertainty calibration for {members} members "
+                f"({calibration_path(model)}): run `calvingfronts calibrate-uncertainty "
+                f"--members {members} --write` on a glacier it was not trained on, or set "
+                "screening.max_uncertainty_m to null",
+            )
     if config.get("training"):
         # A typo in the training settings should fail now, not after the scenes are built.
         from calvingfronts.training.config import TrainConfig  # plain dataclass, no torch

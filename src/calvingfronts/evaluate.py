@@ -32,6 +32,8 @@ from calvingfronts.metrics import DEFAULT_SPACING_M, front_distances
 
 DEFAULT_TOLERANCE_DAYS = 1.0
 DEFAULT_PRED_LAYER = "fronts"
+# Fronts whose extents are further apart than this are not of the same glacier.
+OVERLAP_TOLERANCE_M = 2000.0
 SCENE_ID_COLUMN = "scene_id"
 # Date columns in order of preference; matched case-insensitively.
 DATE_COLUMNS = ("acquired", "date")
@@ -47,6 +49,10 @@ class FrontsInputError(ValueError):
 # Reading and checking inputs
 
 
+def _layers(path: str | Path) -> list[str]:
+    return [str(name) for name, _ in pyogrio.list_layers(path)]
+
+
 def read_fronts(path: str | Path, layer: str | None = None, preferred: str | None = None):
     """A fronts layer as a GeoDataFrame. Without ``layer``: ``preferred`` if the file has
     it, else the file's only layer."""
@@ -54,7 +60,7 @@ def read_fronts(path: str | Path, layer: str | None = None, preferred: str | Non
     if not path.exists():
         raise FrontsInputError(f"{path}: no such file")
     try:
-        layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+        layers = _layers(path)
     except Exception as error:  # pyogrio raises several types for unreadable files
         raise FrontsInputError(f"{path}: cannot be read as a vector file ({error})") from None
     if layer is None:
@@ -146,6 +152,27 @@ def _to_common_crs(pred, truth, pred_name: str, truth_name: str, warnings: list[
         warnings.append(f"{truth_name}: no CRS; taken as the prediction's ({target})")
         truth = truth.set_crs(target)
     return pred.to_crs(target), truth.to_crs(target)
+
+
+def _check_overlap(pred, truth, pred_name: str, truth_name: str) -> None:
+    """Fronts of another glacier (or in a wrong CRS) would still be "matched" by date and
+    give a meaningless distance: refuse when the two sets of fronts are nowhere near."""
+    if pred.empty or truth.empty:
+        return
+    pred_box = shapely.box(*pred.total_bounds)
+    truth_box = shapely.box(*truth.total_bounds)
+    if pred_box.distance(truth_box) > OVERLAP_TOLERANCE_M:
+        raise FrontsInputError(
+            f"{pred_name} and {truth_name} do not overlap in space: the predicted fronts lie "
+            f"in {_extent_text(pred.total_bounds)}, the reference fronts in "
+            f"{_extent_text(truth.total_bounds)} ({pred_box.distance(truth_box) / 1000:.1f} "
+            "km apart); are they of the same glacier, and in the CRS their files say?"
+        )
+
+
+def _extent_text(bounds) -> str:
+    xmin, ymin, xmax, ymax = (round(float(v)) for v in bounds)
+    return f"x {xmin}..{xmax}, y {ymin}..{ymax}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -248,6 +275,7 @@ def evaluate_fronts(
     pred = _check_fronts(pred, pred_name, warnings)
     truth = _check_fronts(truth, truth_name, warnings)
     pred, truth = _to_common_crs(pred, truth, pred_name, truth_name, warnings)
+    _check_overlap(pred, truth, pred_name, truth_name)
 
     pred_ids, truth_ids = _ids(pred), _ids(truth)
     use_ids = (
@@ -315,6 +343,49 @@ def evaluate_fronts(
     result["per_front"] = per_front
     result["warnings"] = warnings
     return result
+
+
+def screening_effect(
+    kept, screened, truth, good_m: float = 200.0, far_m: float = 1000.0, **options
+) -> dict:
+    """What screening did to the error: the fronts before (kept and screened together) and
+    after, against the same references; screened fronts that were good (per-front mean
+    within ``good_m``) are lost, those more than ``far_m`` off are caught."""
+    before = evaluate_fronts(pd.concat([kept, screened], ignore_index=True), truth, **options)
+    after = evaluate_fronts(kept, truth, **options)
+    screened_ids = set(screened[SCENE_ID_COLUMN]) if SCENE_ID_COLUMN in screened else set()
+    tests = dict(
+        zip(screened.get(SCENE_ID_COLUMN, []), screened.get("screening_test", []), strict=False)
+    )
+    screened_fronts = [
+        {
+            "scene_id": f["pred_scene_id"],
+            "test": tests.get(f["pred_scene_id"]),
+            "mean_m": f["mean_m"],
+        }
+        for f in before["per_front"]
+        if f.get("pred_scene_id") in screened_ids
+    ]
+
+    def summary(result: dict) -> dict:
+        means = [f["mean_m"] for f in result["per_front"]]
+        return {
+            "fronts": result["matched"],
+            "mean_distance_m": result["mean_distance_m"],
+            "median_distance_m": result["median_distance_m"],
+            "mean_of_front_means_m": _round(np.mean(means)) if means else None,
+        }
+
+    return {
+        "before": summary(before),
+        "after": summary(after),
+        "screened": len(screened),
+        "good_fronts_lost": sum(f["mean_m"] <= good_m for f in screened_fronts),
+        "far_fronts_caught": sum(f["mean_m"] > far_m for f in screened_fronts),
+        "good_m": good_m,
+        "far_m": far_m,
+        "screened_fronts": screened_fronts,
+    }
 
 
 def _required_times(frame, name: str) -> pd.Series:
@@ -422,15 +493,17 @@ def evaluate_fronts_main(argv: list[str] | None = None) -> int:
     try:
         pred = read_fronts(args.pred, args.pred_layer, preferred=DEFAULT_PRED_LAYER)
         truth = read_fronts(args.truth, args.truth_layer)
-        result = evaluate_fronts(
-            pred,
-            truth,
-            tolerance_days=args.tolerance_days,
-            spacing_m=args.spacing_m,
-            pixel_size_m=args.pixel_size,
-            pred_name=str(args.pred),
-            truth_name=str(args.truth),
-        )
+        options = {
+            "tolerance_days": args.tolerance_days,
+            "spacing_m": args.spacing_m,
+            "pixel_size_m": args.pixel_size,
+            "pred_name": str(args.pred),
+            "truth_name": str(args.truth),
+        }
+        result = evaluate_fronts(pred, truth, **options)
+        if args.pred_layer is None and "screened" in _layers(args.pred):
+            screened = read_fronts(args.pred, "screened")
+            result["screening"] = screening_effect(pred, screened, truth, **options)
     except ValueError as error:  # FrontsInputError and bad option values
         print(f"evaluate-fronts: error: {error}", file=sys.stderr)
         return 1

@@ -33,7 +33,7 @@ from skimage.morphology import skeletonize
 from calvingfronts.frontlearning import FRONTLEARNING_FLOW_AZIMUTH, glacier_of_frontlearning
 from calvingfronts.metrics import pooled_summary
 from calvingfronts.preprocess import normalize
-from calvingfronts.vectorize import extract_front
+from calvingfronts.uncertainty import Calibration, front_with_spread
 
 DEFAULT_MODEL = "models/frontlearning-drn-deeplabv3plus.onnx"
 _IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg")
@@ -93,16 +93,41 @@ def score_probability(
     flow direction, which the vectorizer uses to rank front candidates. ``truth`` (a line in
     the same map units) replaces the line drawn from ``front``, e.g. for a resampled image.
     """
+    pred, truth, reason, _ = score_members(
+        probability[np.newaxis], front, pixel_size_m, valid, transform, fjord, flow_azimuth, truth
+    )
+    return pred, truth, reason
+
+
+def score_members(
+    member_probabilities: np.ndarray,
+    front: np.ndarray,
+    pixel_size_m: float,
+    valid: np.ndarray | None = None,
+    transform: Affine | None = None,
+    fjord=None,
+    flow_azimuth: float | None = None,
+    truth=None,
+):
+    """:func:`score_probability` for the members (M, H, W) of one image: the consensus
+    front, the truth line, the reason, and the members' spread in metres (or None)."""
+    shape = member_probabilities.shape[1:]
     if transform is None:
-        transform = image_transform(probability.shape, pixel_size_m)
+        transform = image_transform(shape, pixel_size_m)
     if fjord is None:
-        fjord = whole_image_fjord(probability.shape, pixel_size_m)
-    result = extract_front(probability, transform, fjord, valid=valid, flow_azimuth=flow_azimuth)
-    return result.front, truth if truth is not None else label_line(front, transform), result.reason
+        fjord = whole_image_fjord(shape, pixel_size_m)
+    result, spread, _ = front_with_spread(
+        member_probabilities, transform, fjord, valid=valid, flow_azimuth=flow_azimuth
+    )
+    truth = truth if truth is not None else label_line(front, transform)
+    return result.front, truth, result.reason, spread
 
 
-def summarize(names: list[str], results: list[tuple], pixel_size_m: float) -> dict:
-    """Pooled and per-image distances; images without a predicted front are counted apart."""
+def summarize(
+    names: list[str], results: list[tuple], pixel_size_m: float, extras: list[dict] | None = None
+) -> dict:
+    """Pooled and per-image distances; images without a predicted front are counted apart.
+    ``extras`` (one dict per image, e.g. the members' spread) join the per-image entries."""
     pairs, per_image, missing = [], [], []
     for name, (pred, truth, reason) in zip(names, results, strict=True):
         if truth is None:
@@ -117,6 +142,8 @@ def summarize(names: list[str], results: list[tuple], pixel_size_m: float) -> di
     found = [entry for entry in per_image if entry.get("front_found")]
     for entry, stats in zip(found, summary.pop("per_front"), strict=True):
         entry.update(stats)
+    for entry, extra in zip(per_image, extras or [{}] * len(per_image), strict=True):
+        entry.update(extra)
     mean = summary["mean_m"]
     return {
         "mean_m": mean,
@@ -186,6 +213,8 @@ def evaluate_folder(
     glacier: str | None = None,
     rotate_deg: int = 0,
     resample_m: float | None = None,
+    members: int = 1,
+    calibration: Calibration | None = None,
 ) -> dict:
     """Run the workflow's inference and vectorization on every image with a label (of
     ``glacier`` only, by the FrontLearning path/row in the file name, when given).
@@ -195,7 +224,9 @@ def evaluate_folder(
     north-up grids point every way, so this measures the model at other orientations.
     ``resample_m`` resamples each image (bilinear) to pixels of that size before inference,
     as the workflow puts scenes on its grids; the error is still measured against the label
-    drawn on the original image, in metres.
+    drawn on the original image, in metres. With ``members`` > 1 the front is the members'
+    consensus and each image also gets the members' ``spread_m`` and, with a
+    ``calibration``, its ``uncertainty_m``.
     """
     from calvingfronts.inference import FrontModel
 
@@ -203,7 +234,7 @@ def evaluate_folder(
 
     model = FrontModel(model_path, device="auto")
     method = histogram or model.metadata.get("histogram", "equalize")
-    names, results = [], []
+    names, results, extras = [], [], []
     for path in sorted(p for p in images.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES):
         label = _label_for(path, labels)
         if label is None or (glacier and glacier_of_frontlearning(path.name) != glacier):
@@ -218,25 +249,30 @@ def evaluate_folder(
         scale = 255.0 if gray.max() > 1.0 else 1.0
         valid = np.ones(gray.shape, dtype=bool)
         image = normalize(gray / scale, valid, method, (0.0, 1.0))
-        probability = model.predict(image)
+        probabilities = model.predict_members(image, members=members)
         names.append(path.name)
-        results.append(
-            score_probability(
-                probability,
-                front,
-                resample_m or pixel_size_m,
-                valid,
-                transform,
-                whole_image_fjord(front.shape, pixel_size_m),
-                flow_azimuth,
-                truth,
-            )
+        pixel = resample_m or pixel_size_m
+        pred, truth, reason, spread = score_members(
+            probabilities,
+            front,
+            pixel,
+            valid,
+            transform,
+            whole_image_fjord(front.shape, pixel_size_m),
+            flow_azimuth,
+            truth,
         )
+        results.append((pred, truth, reason))
+        extra = {} if spread is None else {"spread_m": spread}
+        if spread is not None and calibration is not None:
+            extra["uncertainty_m"] = calibration.uncertainty_m(spread, pixel)
+        extras.append(extra)
     if not names:
         of = f" of glacier {glacier!r}" if glacier else ""
         raise SystemExit(f"no image{of} in {images} has a label in {labels}")
-    report = summarize(names, results, resample_m or pixel_size_m)
+    report = summarize(names, results, resample_m or pixel_size_m, extras)
     report.update(
+        members=members,
         model=str(model_path),
         model_name=model.metadata.get("model_name"),
         histogram=method,

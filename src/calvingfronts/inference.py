@@ -4,6 +4,12 @@ The area of interest is cut into large overlapping tiles; each tile's prediction
 by a window that falls off towards the tile edges, where a convolutional network sees least
 context, and the weighted predictions are averaged. Torch is never imported here: the
 workflow runs on machines with ONNX Runtime only.
+
+Members: the network also sees each tile mirrored and turned (test-time augmentation). Each
+member's probability is turned back onto the image, so the members are predictions of the
+same front that differ only by what the network makes of the view; where they disagree the
+front is uncertain (:mod:`calvingfronts.uncertainty`), and their mean is a better map than
+any one of them. A tile's members run as one batch per tile shape.
 """
 
 from __future__ import annotations
@@ -79,6 +85,41 @@ def pad_to_multiple(tile: np.ndarray, multiple: int = SIZE_MULTIPLE) -> np.ndarr
     return np.pad(tile, ((0, pad_h), (0, pad_w)), mode=mode)
 
 
+# The views of a tile, in order, as (quarter turns counter-clockwise, then mirrored left-right):
+# the symmetries of a square. The first four keep a tile's shape; the quarter-turned four
+# swap its height and width, so a tile's members run as at most two batches.
+MEMBER_VIEWS = {
+    "identity": (0, False),
+    "mirror_lr": (0, True),
+    "mirror_ud": (2, True),
+    "turn_180": (2, False),
+    "turn_90": (1, False),
+    "turn_270": (3, False),
+    "turn_90_mirror_lr": (1, True),
+    "turn_270_mirror_lr": (3, True),
+}
+_VIEW_ORDER = tuple(MEMBER_VIEWS)
+
+
+def member_view(array: np.ndarray, member: int) -> np.ndarray:
+    """The (..., H, W) ``array`` as member ``member`` sees it."""
+    turns, mirrored = MEMBER_VIEWS[_VIEW_ORDER[member]]
+    turned = np.rot90(array, turns, axes=(-2, -1))
+    return turned[..., ::-1] if mirrored else turned
+
+
+def member_unview(array: np.ndarray, member: int) -> np.ndarray:
+    """Member ``member``'s (..., H, W) output turned back onto the image."""
+    turns, mirrored = MEMBER_VIEWS[_VIEW_ORDER[member]]
+    return np.rot90(array[..., ::-1] if mirrored else array, -turns, axes=(-2, -1))
+
+
+def check_members(members: int) -> int:
+    if not 1 <= members <= len(MEMBER_VIEWS):
+        raise ValueError(f"members must be 1 to {len(MEMBER_VIEWS)}, got {members}")
+    return int(members)
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     path: str
@@ -131,22 +172,40 @@ class FrontModel:
     def metadata(self) -> dict[str, str]:
         return self.info.metadata
 
-    def predict_tile(self, tile: np.ndarray) -> np.ndarray:
-        """Probabilities for one (H, W) tile of the normalized band."""
+    def predict_tile(self, tile: np.ndarray, members: int = 1) -> np.ndarray:
+        """Probabilities (members, H, W) for one (H, W) tile of the normalized band, each
+        member's view turned back onto the tile. Members whose views share a shape go
+        through the network as one batch."""
+        members = check_members(members)
         height, width = tile.shape
-        padded = pad_to_multiple(tile.astype(np.float32))
-        batch = padded[np.newaxis, np.newaxis]
-        (probability,) = self.session.run([OUTPUT_NAME], {INPUT_NAME: batch})
-        return probability[0, 0, :height, :width]
+        tile = tile.astype(np.float32)
+        out = np.empty((members, height, width), dtype=np.float32)
+        for batch_members in (
+            [m for m in range(members) if MEMBER_VIEWS[_VIEW_ORDER[m]][0] % 2 == 0],
+            [m for m in range(members) if MEMBER_VIEWS[_VIEW_ORDER[m]][0] % 2 == 1],
+        ):
+            if not batch_members:
+                continue
+            views = [np.ascontiguousarray(member_view(tile, m)) for m in batch_members]
+            view_h, view_w = views[0].shape
+            batch = np.stack([pad_to_multiple(v) for v in views])[:, np.newaxis]
+            (probability,) = self.session.run([OUTPUT_NAME], {INPUT_NAME: batch})
+            for index, m in enumerate(batch_members):
+                out[m] = member_unview(probability[index, 0, :view_h, :view_w], m)
+        return out
 
-    def predict(self, image: np.ndarray, tile_size: int = 1024, overlap: int = 128) -> np.ndarray:
-        """Front probability for a whole (H, W) image, tiled with blended overlaps."""
+    def predict_members(
+        self, image: np.ndarray, tile_size: int = 1024, overlap: int = 128, members: int = 1
+    ) -> np.ndarray:
+        """Each member's front probability (members, H, W) for a whole (H, W) image, tiled
+        with blended overlaps."""
+        members = check_members(members)
         if image.ndim != 2:
             raise ValueError(f"expected a single-band (H, W) image, got shape {image.shape}")
         if overlap >= tile_size:
             raise ValueError(f"overlap {overlap} must be smaller than tile_size {tile_size}")
         height, width = image.shape
-        total = np.zeros((height, width), dtype=np.float32)
+        total = np.zeros((members, height, width), dtype=np.float32)
         weight = np.zeros((height, width), dtype=np.float32)
         rows = tile_starts(height, tile_size, overlap)
         cols = tile_starts(width, tile_size, overlap)
@@ -154,8 +213,12 @@ class FrontModel:
             for col in cols:
                 tile = image[row : row + tile_size, col : col + tile_size]
                 window = blend_window(*tile.shape, overlap)
-                total[row : row + tile.shape[0], col : col + tile.shape[1]] += (
-                    self.predict_tile(tile) * window
+                total[:, row : row + tile.shape[0], col : col + tile.shape[1]] += (
+                    self.predict_tile(tile, members) * window
                 )
                 weight[row : row + tile.shape[0], col : col + tile.shape[1]] += window
         return total / np.maximum(weight, 1e-6)
+
+    def predict(self, image: np.ndarray, tile_size: int = 1024, overlap: int = 128) -> np.ndarray:
+        """Front probability for a whole (H, W) image (one member: the image as it is)."""
+        return self.predict_members(image, tile_size, overlap, members=1)[0]

@@ -167,38 +167,65 @@ def preprocess_stage(
 
 
 def inference_stage(
-    model, scene: Scene, preprocessed: str, output: str, tile_size: int, overlap: int
+    model,
+    scene: Scene,
+    preprocessed: str,
+    output: str,
+    tile_size: int,
+    overlap: int,
+    members: int = 1,
 ) -> None:
-    """Front probability over the whole area of interest; NaN where there is no data."""
+    """Front probability over the whole area of interest; NaN where there is no data.
+
+    Band 1 is the members' mean probability, the map the front is drawn from; with more than
+    one member, bands 2 and on are the members' own maps (tag ``MEMBERS`` names their views),
+    from which the vectorize stage measures how much the front depends on the view.
+    """
+    from calvingfronts.inference import MEMBER_VIEWS
+
     with rejecting("inference", output, scene):
         raster = read_raster(preprocessed)
         image = raster.band
         valid = np.isfinite(image)
-        probability = model.predict(np.where(valid, image, 0.0), tile_size, overlap)
-        probability[~valid] = np.nan
+        probabilities = model.predict_members(
+            np.where(valid, image, 0.0), tile_size, overlap, members
+        )
+        bands = probabilities.mean(axis=0, keepdims=True)
+        if members > 1:
+            bands = np.concatenate([bands, probabilities])
+        bands[:, ~valid] = np.nan
         tags = {
             **raster.tags,
             "MODEL_NAME": model.info.name,
             "MODEL_VERSION": model.info.version,
             "PROVIDER": model.provider,
+            "MEMBERS": ",".join(list(MEMBER_VIEWS)[:members]),
         }
         write_raster(
             output,
             Raster(
-                probability[np.newaxis].astype(np.float32),
-                raster.transform,
-                raster.crs,
-                nodata=np.nan,
-                tags=tags,
+                bands.astype(np.float32), raster.transform, raster.crs, nodata=np.nan, tags=tags
             ),
         )
 
 
 def vectorize_stage(
-    glacier: GlacierConfig, scene: Scene, probability_path: str, output: str, options: dict
+    glacier: GlacierConfig,
+    scene: Scene,
+    probability_path: str,
+    output: str,
+    options: dict,
+    calibration=None,
 ) -> dict:
-    """The scene's record: its front with quality figures, or why it has none."""
-    from calvingfronts.vectorize import extract_front
+    """The scene's record: its front with quality figures, or why it has none.
+
+    With member maps in the probability raster the record also has the members' spread
+    (``quality.spread_m``) and, given the model's ``calibration``
+    (:class:`calvingfronts.uncertainty.Calibration`), ``uncertainty_m``: a 90 % bound on
+    the front's mean distance error.
+    """
+    from calvingfronts.uncertainty import front_with_spread
+    from calvingfronts.vectorize import pixel_size
 
     record = {
         "glacier": glacier.name,
@@ -210,10 +237,11 @@ def vectorize_stage(
     }
     try:
         raster = read_raster(probability_path)
-        probability = raster.band
-        valid = np.isfinite(probability)
-        result = extract_front(
-            np.where(valid, probability, 0.0).astype(np.float32),
+        valid = np.isfinite(raster.band)
+        # Band 1 is the members' mean; the members' own maps follow it.
+        members = raster.data[1:] if raster.data.shape[0] > 1 else raster.data
+        result, spread, members_without_front = front_with_spread(
+            np.where(valid, members, 0.0).astype(np.float32),
             raster.transform,
             glacier.fjord,
             valid=valid,
@@ -230,10 +258,18 @@ def vectorize_stage(
             quality["valid_fraction"] = float(raster.tags["VALID_FRACTION"])
         if scene.cloud_cover is not None:
             quality["cloud_cover"] = scene.cloud_cover
+        if spread is not None:
+            quality["members"] = len(members)
+            quality["spread_m"] = round(spread, 1)
+            quality["members_without_front"] = members_without_front
         if result.front is None:
             record.update(status="rejected", stage="vectorize", reason=result.reason)
         else:
             record.update(status="accepted", front_wkt=result.front.wkt, quality=quality)
+            if spread is not None and calibration is not None:
+                record["uncertainty_m"] = round(
+                    calibration.uncertainty_m(spread, pixel_size(raster.transform)), 1
+                )
     except SceneRejected as rejection:
         record.update(status="rejected", **rejection.as_record())
     except (RasterioError, OSError, ValueError) as error:

@@ -2,25 +2,37 @@
 
 Each scene ends as one record (JSON) written by the vectorize stage: either an accepted
 front with its quality figures or a rejection with the stage and the reason. Merging the
-records gives two layers:
+records, measuring each front's position and screening the fronts
+(:mod:`calvingfronts.positions`, :mod:`calvingfronts.screening`) gives four layers:
 
-- ``fronts``: glacier, sensor, scene_id, acquired (UTC), model name and version, quality
-  figures and flags, and the front LineString in EPSG:3413;
-- ``rejected``: every scene that yielded no front: scene_id, sensor, acquired, stage, reason.
+- ``fronts``: the fronts the time series keeps: glacier, sensor, scene_id, acquired (UTC),
+  model name and version, uncertainty_m, position_m, quality figures and flags, and the
+  front LineString in EPSG:3413;
+- ``screened``: the fronts screening set aside, with the same columns, the test they failed
+  and the reason, so they can be looked at beside the kept ones;
+- ``rejected``: every scene without a kept front: scene_id, sensor, acquired, stage, reason
+  (stage ``screening`` for the screened fronts);
+- ``positions``: one row per front, kept or screened (columns
+  :data:`calvingfronts.positions.POSITION_COLUMNS`), with the point where the front
+  crosses the centreline; also written as CSV and Parquet for use without GIS.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas
 import pandas
 import shapely
 
+from calvingfronts.config import GlacierConfig
 from calvingfronts.grid import GLACIER_CRS
+from calvingfronts.positions import front_positions
 from calvingfronts.raster_io import atomic_path
+from calvingfronts.screening import ScreeningSettings
 
 FRONT_COLUMNS = [
     "glacier",
@@ -32,6 +44,7 @@ FRONT_COLUMNS = [
     "model_version",
     "histogram",
     "pixel_size_m",
+    "uncertainty_m",
     "quality_flags",
 ]
 REJECTED_COLUMNS = ["glacier", "sensor", "scene_id", "acquired", "source", "stage", "reason"]
@@ -82,15 +95,64 @@ def build_time_series(records: list[dict]) -> tuple[geopandas.GeoDataFrame, pand
     return _by_time(front_frame), _by_time(rejected_frame)
 
 
+@dataclass(frozen=True)
+class TimeSeries:
+    """A glacier's merged, measured and screened fronts: the layers of its GeoPackage."""
+
+    fronts: geopandas.GeoDataFrame
+    screened: geopandas.GeoDataFrame
+    rejected: pandas.DataFrame
+    positions: geopandas.GeoDataFrame
+
+
+def screen_time_series(
+    fronts: geopandas.GeoDataFrame,
+    rejected: pandas.DataFrame,
+    glacier: GlacierConfig,
+    screening: ScreeningSettings,
+) -> TimeSeries:
+    """Measure every front's position along the glacier's centreline and screen them: the
+    kept fronts stay in ``fronts``, the others move to ``screened`` and to ``rejected``
+    (stage ``screening``, with the test and the figures in the reason)."""
+    positions = front_positions(fronts, glacier.centreline, glacier.box, screening)
+    fronts = fronts.copy()
+    fronts["position_m"] = positions["position_m"].to_numpy()
+    kept = (positions["status"] == "kept").to_numpy()
+    screened = fronts[~kept].copy()
+    screened["screening_test"] = positions.loc[~kept, "screening_test"].to_numpy()
+    screened["screening_reason"] = positions.loc[~kept, "screening_reason"].to_numpy()
+    moved = pandas.DataFrame(
+        {
+            **{column: screened[column].to_numpy() for column in REJECTED_COLUMNS[:5]},
+            "stage": "screening",
+            "reason": (screened["screening_test"] + ": " + screened["screening_reason"]).to_numpy(),
+        },
+        columns=REJECTED_COLUMNS,
+    )
+    rejected = _by_time(
+        pandas.concat([rejected, moved], ignore_index=True) if len(moved) else rejected
+    )
+    return TimeSeries(
+        fronts=fronts[kept].reset_index(drop=True),
+        screened=screened.reset_index(drop=True),
+        rejected=rejected,
+        positions=positions,
+    )
+
+
 def _by_time(frame):
     frame["acquired"] = pandas.to_datetime(frame["acquired"], utc=True)
     return frame.sort_values(["acquired", "scene_id"], ignore_index=True)
 
 
 def write_time_series(
-    fronts: geopandas.GeoDataFrame, rejected: pandas.DataFrame, path: str | os.PathLike
+    fronts: geopandas.GeoDataFrame,
+    rejected: pandas.DataFrame,
+    path: str | os.PathLike,
+    screened: geopandas.GeoDataFrame | None = None,
+    positions: geopandas.GeoDataFrame | None = None,
 ) -> None:
-    """Write both layers into one GeoPackage, replacing ``path`` only when complete."""
+    """Write the layers into one GeoPackage, replacing ``path`` only when complete."""
     import pyogrio
 
     with atomic_path(path) as tmp:
@@ -107,10 +169,31 @@ def write_time_series(
                 geometry_type="LineString",
                 dataset_options={"VERSION": "1.3"},
             )
+            if screened is not None:
+                pyogrio.write_dataframe(
+                    screened, staging, layer="screened", driver="GPKG", geometry_type="LineString"
+                )
             pyogrio.write_dataframe(
                 rejected, staging, layer="rejected", driver="GPKG", append=False
             )
+            if positions is not None:
+                pyogrio.write_dataframe(
+                    positions, staging, layer="positions", driver="GPKG", geometry_type="Point"
+                )
             os.replace(staging, tmp)
         finally:
             if os.path.exists(staging):
                 os.unlink(staging)
+
+
+def write_positions(
+    positions: pandas.DataFrame, csv_path: str | os.PathLike, parquet_path: str | os.PathLike
+) -> None:
+    """The positions table as CSV (times in ISO 8601 UTC) and Parquet, without geometry."""
+    table = pandas.DataFrame(positions.drop(columns="geometry", errors="ignore"))
+    with atomic_path(csv_path) as tmp:
+        table.assign(acquired=table["acquired"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")).to_csv(
+            tmp, index=False, float_format="%.6g"
+        )
+    with atomic_path(parquet_path) as tmp:
+        table.to_parquet(tmp, index=False)

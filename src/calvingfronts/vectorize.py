@@ -171,7 +171,7 @@ def extract_front(
     if span is not None and span < min_span_fraction:
         reason = (
             f"the front crosses only {span:.0%} of the fjord's width "
-            f"(minimum {min_span_fraction:.0%}): a partial front"
+            f"(minimum {min_span_fraction:.0%}): a partial front{_partial_cause(quality)}"
         )
         return FrontResult(None, reason, quality)
     if flow_azimuth is not None:
@@ -491,6 +491,22 @@ def _extend_to_wall(line: LineString, fjord, reach: float, step: float) -> LineS
     return LineString(coords)
 
 
+def _partial_cause(quality: dict) -> str:
+    """Why a front spans too little: one cut short by cloud or mélange mostly still reaches
+    a wall; a complete front in an outline much wider than the fjord reaches neither (the
+    walls lie inside it). Geometry cannot tell them apart: reject, but name the outline."""
+    if quality.get("ends_at_nodata"):
+        return "; it stops at missing data (a gap or the scene's edge)"
+    if not (quality["start_at_fjord_edge"] or quality["end_at_fjord_edge"]):
+        return (
+            "; neither end reaches the fjord outline or missing data, so if the front is "
+            "complete the fjord outline may be too coarse (wider than the fjord): check the "
+            "glacier's fjord in the config (calvingfronts draft-glacier drafts one from "
+            "terminus traces) or lower its vectorize.min_span_fraction"
+        )
+    return ""
+
+
 def _line_quality(line, prob, inside, in_fjord, transform: Affine, fjord, threshold) -> dict:
     """Simple measures of how credible the front is; JSON-able values only."""
     px = pixel_size(transform)
@@ -503,14 +519,20 @@ def _line_quality(line, prob, inside, in_fjord, transform: Affine, fjord, thresh
     touches_nodata = _near_any(in_fjord & ~inside, row, col, radius=2)
     boundary = fjord.boundary
     at_edge = [boundary.distance(Point(p)) <= 1.5 * px for p in (line.coords[0], line.coords[-1])]
+    # Missing pixels or the image's edge at an end (4 px: skeletons stop short of a band's end).
+    gaps = np.pad(in_fjord & ~inside, 1, constant_values=True)
+    ends_at_nodata = sum(_near_any(gaps, row[[i]] + 1, col[[i]] + 1, 4) for i in (0, -1))
+    # Both ends on the outline: wall to wall, even where its chord is oblique to a bend.
     width = _fjord_width(line, fjord)
+    span = None if not width else round(min(1.0, _extent(line) / width), 4)
     return {
         "length_m": round(line.length, 1),
         "n_vertices": len(line.coords),
         "mean_probability": round(float(along.mean()), 4),
         "fraction_above_threshold": round(float(np.mean(along > threshold)), 4),
         "fjord_width_m": None if width is None else round(width, 1),
-        "span_fraction": None if not width else round(min(1.0, _extent(line) / width), 4),
+        "span_fraction": 1.0 if all(at_edge) else span,
+        "ends_at_nodata": int(ends_at_nodata),
         "start_at_fjord_edge": bool(at_edge[0]),
         "end_at_fjord_edge": bool(at_edge[1]),
         "touches_nodata": touches_nodata,

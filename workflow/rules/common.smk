@@ -9,6 +9,7 @@ from pathlib import Path
 from calvingfronts.config import ConfigError, check_config, glacier_config
 from calvingfronts.pipeline import fetch_attempts
 from calvingfronts.scenes import read_manifest
+from calvingfronts.uncertainty import read_calibration
 
 # Refuse an invalid configuration before any job runs, naming the key.
 try:
@@ -111,6 +112,21 @@ def glacier_manifests(wildcards):
     ]
 
 
+GEOMETRY_KEYS = ("fjord", "centreline", "box", "flow_azimuth")
+
+
+def glacier_outline_files(wildcards):
+    """The glacier's outline files: an edited centreline or box re-measures the positions."""
+    entry = config["glaciers"][wildcards.glacier]
+    return [entry[key] for key in GEOMETRY_KEYS[:3] if isinstance(entry.get(key), str)]
+
+
+def glacier_geometry(wildcards):
+    """The glacier's geometry settings (inline outlines included), as a rerun trigger."""
+    entry = config["glaciers"][wildcards.glacier]
+    return json.dumps({key: entry.get(key) for key in GEOMETRY_KEYS}, sort_keys=True)
+
+
 def vectorize_options(glacier):
     """Front extraction settings: the global ones overlaid with the glacier's own."""
     return {**config["vectorize"], **config["glaciers"][glacier].get("vectorize", {})}
@@ -128,6 +144,13 @@ def model_identity(model_path):
     inference never asks Snakemake to (re)train it, as a file input would."""
     path = Path(model_path)
     return {"path": str(path), "sha256": _sha256(str(path), path.stat().st_mtime_ns)}
+
+
+def model_calibration(model_path, members):
+    """The model's uncertainty calibration for this many members (a dict), or None: a new
+    calibration re-runs the vectorize stage, nothing before it."""
+    calibration = read_calibration(model_path, members)
+    return None if calibration is None else calibration.as_dict()
 
 
 @functools.lru_cache(maxsize=None)
@@ -151,3 +174,12 @@ def training_data(wildcards):
     for entry in training_settings().get("data", []):
         paths += [entry[key] for key in ("path", "fronts") if key in entry]
     return paths
+
+
+# Plots (rule `plot_fronts` in report.smk).
+def glacier_plots(glacier):
+    """A glacier's plots and run statistics: what `rule all` and the report ask for."""
+    return [
+        f"results/{glacier}/plots/{name}"
+        for name in ("position.png", "front_map.png", "run_statistics.html")
+    ]

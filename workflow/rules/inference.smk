@@ -16,5 +16,6 @@ rule infer_front:
         device=config["inference"]["device"],
         tile_size=config["inference"]["tile_size"],
         overlap=config["inference"]["overlap"],
+        members=config["inference"]["members"],
     script:
         "../scripts/infer_front.py"

@@ -1,13 +1,19 @@
 rule merge_fronts:
     input:
         fronts=glacier_front_records,
+        outlines=glacier_outline_files,
     output:
         gpkg="results/{glacier}_fronts.gpkg",
+        positions_csv="results/{glacier}_positions.csv",
+        positions_parquet="results/{glacier}_positions.parquet",
     log:
         "results/logs/{glacier}/merge_fronts.log",
     benchmark:
         "results/benchmarks/{glacier}/merge_fronts.tsv"
     conda:
         "../../envs/workflow.yaml"
+    params:
+        screening=config["screening"],
+        geometry=glacier_geometry,
     script:
         "../scripts/merge_fronts.py"

@@ -13,5 +13,6 @@ rule vectorize_front:
     params:
         scene=scene_json,
         options=lambda wildcards: vectorize_options(wildcards.glacier),
+        calibration=model_calibration(config["model"], config["inference"]["members"]),
     script:
         "../scripts/vectorize_front.py"

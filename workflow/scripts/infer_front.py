@@ -16,4 +16,5 @@ inference_stage(
     snakemake.output.probability,
     tile_size=snakemake.params.tile_size,
     overlap=snakemake.params.overlap,
+    members=snakemake.params.members,
 )

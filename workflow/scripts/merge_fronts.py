@@ -1,13 +1,45 @@
-"""Snakemake adapter: merge a glacier's per-scene records into the GeoPackage."""
+"""Snakemake adapter: merge a glacier's per-scene records, measure and screen the fronts,
+and write the GeoPackage and the positions table."""
 
 import logging
 
 from calvingfronts import logs
-from calvingfronts.timeseries import build_time_series, read_records, write_time_series
+from calvingfronts.config import glacier_config
+from calvingfronts.screening import ScreeningSettings
+from calvingfronts.timeseries import (
+    build_time_series,
+    read_records,
+    screen_time_series,
+    write_positions,
+    write_time_series,
+)
 
 logs.configure(snakemake.log[0])
 fronts, rejected = build_time_series(read_records(snakemake.input.fronts))
-write_time_series(fronts, rejected, snakemake.output.gpkg)
-logging.getLogger("merge_fronts").info(
-    "%s: %d front(s), %d rejected scene(s)", snakemake.output.gpkg, len(fronts), len(rejected)
+series = screen_time_series(
+    fronts,
+    rejected,
+    glacier_config(snakemake.config, snakemake.wildcards.glacier),
+    ScreeningSettings.from_dict(snakemake.params.screening),
 )
+write_time_series(
+    series.fronts,
+    series.rejected,
+    snakemake.output.gpkg,
+    screened=series.screened,
+    positions=series.positions,
+)
+write_positions(
+    series.positions, snakemake.output.positions_csv, snakemake.output.positions_parquet
+)
+log = logging.getLogger("merge_fronts")
+log.info(
+    "%s: %d front(s) kept, %d screened, %d rejected scene(s)",
+    snakemake.output.gpkg,
+    len(series.fronts),
+    len(series.screened),
+    len(series.rejected) - len(series.screened),
+)
+for test, count in series.positions["screening_test"].value_counts().items():
+    if test:
+        log.info("screened by %s: %d", test, count)

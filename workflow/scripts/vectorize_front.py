@@ -4,6 +4,9 @@ from calvingfronts import logs
 from calvingfronts.config import glacier_config
 from calvingfronts.pipeline import vectorize_stage
 from calvingfronts.scenes import Scene
+from calvingfronts.uncertainty import Calibration
+
+calibration = snakemake.params.calibration
 
 logs.configure(snakemake.log[0])
 vectorize_stage(
@@ -12,4 +15,5 @@ vectorize_stage(
     snakemake.input.probability,
     snakemake.output.front,
     snakemake.params.options,
+    Calibration(**calibration) if calibration else None,
 )

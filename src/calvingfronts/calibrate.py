@@ -1,0 +1,150 @@
+"""calibrate-uncertainty: fit a model's uncertainty on fronts of a glacier it never saw.
+
+    calvingfronts calibrate-uncertainty --images DIR --labels DIR --pixel-size 49 \
+        --glacier jakobshavn [--model models/NAME.onnx] [--members 4 8] [--write]
+
+Runs ``evaluate-images`` with each number of members, fits :class:`Calibration` so that the
+true error of ``--coverage`` (default 90 %) of the fronts is within ``uncertainty_m``, and
+prints the table the model card shows: coverage (as fitted, and leave-one-out, which is
+what a new front can expect), Spearman correlation with the true error, and what cut-offs on
+the uncertainty keep and catch. ``--write`` stores the fit beside the model
+(``models/NAME.uncertainty.json``, tied to the model file's sha256), where the workflow reads
+it. Calibrate only on glaciers the model was not trained on, or the bounds will be too tight.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from calvingfronts.evaluate_images import DEFAULT_MODEL, evaluate_folder
+from calvingfronts.raster_io import atomic_path
+from calvingfronts.uncertainty import (
+    Calibration,
+    calibration_path,
+    calibration_report,
+    fit_calibration,
+)
+
+# Cut-offs on uncertainty_m shown in the table: from about the floor to twice the usual one.
+CUTOFFS_M = (300.0, 400.0, 500.0, 750.0, 1000.0)
+
+
+def calibrate_members(report: dict, coverage: float, fitted_on: str) -> dict:
+    """The calibration for one ``evaluate-images`` report (run with members), its table, and
+    its leave-one-out coverage: each front's bound fitted on all the other fronts."""
+    fronts = [e for e in report["per_image"] if e.get("front_found") and "spread_m" in e]
+    spreads = np.array([e["spread_m"] for e in fronts])
+    errors = np.array([e["mean_m"] for e in fronts])
+    pixels = np.full(len(fronts), float(report["pixel_size_m"]))
+    calibration = fit_calibration(spreads, errors, pixels, coverage, fitted_on)
+    uncertainty = [calibration.uncertainty_m(s, p) for s, p in zip(spreads, pixels, strict=True)]
+    held_out = []
+    for i in range(len(fronts)):
+        others = np.arange(len(fronts)) != i
+        fit = fit_calibration(spreads[others], errors[others], pixels[others], coverage)
+        held_out.append(errors[i] <= fit.uncertainty_m(spreads[i], pixels[i]))
+    return {
+        **calibration.as_dict(),
+        "leave_one_out_coverage": float(np.mean(held_out)),
+        "images": report["n_images"],
+        "images_without_front": report["n_no_front"],
+        "pooled_mean_m": report["mean_m"],
+        "pooled_median_m": report["median_m"],
+        "report": calibration_report(uncertainty, errors, CUTOFFS_M),
+    }
+
+
+def markdown_table(fits: dict[int, dict]) -> str:
+    """The model card's calibration table, one block of rows per number of members."""
+    lines = [
+        "| members | coverage (fitted / leave-one-out) | Spearman | cut-off | fronts kept "
+        "| > 1 km off caught | within 200 m lost | mean (median) of kept |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for members, fit in sorted(fits.items()):
+        report = fit["report"]
+        head = (
+            f"| {members} | {report['coverage']:.0%} / {fit['leave_one_out_coverage']:.0%} "
+            f"| {report['spearman']:.2f} "
+        )
+        lines.append(
+            f"{head}| none | {report['n_fronts']} | 0 of {report['n_far']} | 0 of "
+            f"{report['n_near']} | {report['mean_m']:.0f} m ({report['median_m']:.0f} m) |"
+        )
+        for row in report["cutoffs"]:
+            kept = (
+                f"{row['mean_kept_m']:.0f} m ({row['median_kept_m']:.0f} m)" if row["kept"] else "-"
+            )
+            lines.append(
+                f"| | | | {row['cutoff_m']:.0f} m | {row['kept']} | {row['far_caught']} of "
+                f"{report['n_far']} | {row['near_lost']} of {report['n_near']} | {kept} |"
+            )
+    return "\n".join(lines)
+
+
+def write_calibration(model_path: Path, fits: dict[int, dict]) -> Path:
+    """Store the fits beside the model, keeping fits for other member counts."""
+    path = calibration_path(model_path)
+    document = json.loads(path.read_text()) if path.exists() else {}
+    sha256 = hashlib.sha256(model_path.read_bytes()).hexdigest()
+    if document.get("model_sha256") != sha256:
+        document = {}
+    document["model"] = model_path.name
+    document["model_sha256"] = sha256
+    document["formula"] = "uncertainty_m = hypot(floor_px * pixel_size_m, scale * spread_m)"
+    document.setdefault("members", {}).update({str(m): fit for m, fit in fits.items()})
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+    return path
+
+
+def calibrate_main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="calvingfronts calibrate-uncertainty",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--images", required=True, type=Path)
+    parser.add_argument("--labels", required=True, type=Path)
+    parser.add_argument("--pixel-size", required=True, type=float, help="metres per pixel")
+    parser.add_argument("--glacier", required=True, help="a glacier the model was not trained on")
+    parser.add_argument("--model", type=Path, default=Path(DEFAULT_MODEL))
+    parser.add_argument("--members", type=int, nargs="+", default=[4])
+    parser.add_argument("--coverage", type=float, default=0.9)
+    parser.add_argument("--write", action="store_true", help="store the fit beside the model")
+    args = parser.parse_args(argv)
+    if any(m < 2 for m in args.members):
+        parser.error("--members: a spread needs at least 2 members")
+    fits = {}
+    for members in args.members:
+        report = evaluate_folder(
+            args.images,
+            args.labels,
+            args.pixel_size,
+            args.model,
+            glacier=args.glacier,
+            members=members,
+        )
+        fits[members] = calibrate_members(report, args.coverage, f"{args.glacier} ({args.images})")
+    print(markdown_table(fits))
+    for members, fit in sorted(fits.items()):
+        calibration = Calibration(fit["scale"], fit["floor_px"], fit["coverage"])
+        print(
+            f"members {members}: uncertainty_m = hypot({calibration.floor_px} px, "
+            f"{calibration.scale} x spread); pooled error {fit['pooled_mean_m']:.0f} m mean, "
+            f"{fit['pooled_median_m']:.0f} m median, {fit['images_without_front']} of "
+            f"{fit['images']} images without a front"
+        )
+    if args.write:
+        print(f"written: {write_calibration(args.model, fits)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(calibrate_main())
