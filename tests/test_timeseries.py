@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import geopandas
 import pyogrio
 import pytest
@@ -64,3 +66,16 @@ def test_unreadable_record_names_the_file(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(ValueError, match="S1.json"):
         read_records([bad])
+
+
+def test_products_are_readable_by_others_like_any_new_file(tmp_path):
+    import os
+    import stat
+
+    from calvingfronts.raster_io import atomic_path
+
+    with atomic_path(tmp_path / "x.json") as tmp:
+        Path(tmp).write_text("{}")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "x.json").stat().st_mode) == 0o666 & ~umask

@@ -122,3 +122,17 @@ def test_the_shipped_model_has_a_calibration(repo):
     calibration = read_calibration(repo / "models" / "frontlearning-drn-deeplabv3plus.onnx", 8)
     assert calibration is not None and calibration.coverage == 0.9
     assert "jakobshavn" in calibration.fitted_on
+
+
+def test_the_model_card_gets_one_calibration_section(tmp_path):
+    from calvingfronts.calibrate import CARD_SECTION, card_section, update_card
+
+    card = tmp_path / "m.md"
+    card.write_text("# Model card\n\n## Data\n\nx\n\n## Configuration\n\n{}\n")
+    fit = calibrate_members(_fake_report(), 0.9, "test")
+    for _ in range(2):
+        update_card(card, card_section({4: fit}, "calvingfronts calibrate-uncertainty ..."))
+    text = card.read_text()
+    assert text.count(CARD_SECTION) == 1
+    assert text.index("## Data") < text.index(CARD_SECTION) < text.index("## Configuration")
+    assert f"| 4 | {fit['scale']} | {fit['floor_px']} |" in text

@@ -64,7 +64,7 @@ def markdown_table(fits: dict[int, dict]) -> str:
     """The model card's calibration table, one block of rows per number of members."""
     lines = [
         "| members | coverage (fitted / leave-one-out) | Spearman | cut-off | fronts kept "
-        "| > 1 km off caught | within 200 m lost | mean (median) of kept |",
+        "| > 1 km off caught | within 200 m lost | kept fronts' error: mean (median) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for members, fit in sorted(fits.items()):
@@ -102,6 +102,57 @@ def write_calibration(model_path: Path, fits: dict[int, dict]) -> Path:
     with atomic_path(path) as tmp:
         Path(tmp).write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
     return path
+
+
+CARD_SECTION = "## Uncertainty calibration"
+
+
+def card_section(fits: dict[int, dict], command: str) -> str:
+    """The model card's section on the calibration: the formula, the fits and the table."""
+    lines = [
+        CARD_SECTION,
+        "",
+        "`uncertainty_m = hypot(floor_px x pixel size, scale x spread)`, where the spread is "
+        "the mean distance between the members' fronts and the front of their mean "
+        'probability (README "Uncertainty and screening"). Fitted so that the true error '
+        f"(a front's mean distance to the drawn label) of {_coverage(fits)} of the fronts "
+        "is within it: a 90 % bound when the coverage is 0.9. Made with:",
+        "",
+        f"    {command}",
+        "",
+        "| members | scale | floor (px) | fronts | fitted on | pooled error with these "
+        "members: mean / median |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for members, fit in sorted(fits.items()):
+        lines.append(
+            f"| {members} | {fit['scale']} | {fit['floor_px']} | {fit['n_fronts']} | "
+            f"{fit['fitted_on']} | {fit['pooled_mean_m']:.0f} m / {fit['pooled_median_m']:.0f} m |"
+        )
+    lines += ["", markdown_table(fits), ""]
+    return "\n".join(lines)
+
+
+def _coverage(fits: dict[int, dict]) -> str:
+    return f"{next(iter(fits.values()))['coverage']:.0%}" if fits else "?"
+
+
+def update_card(card: Path, section: str) -> None:
+    """Put ``section`` in the model card, replacing an earlier one, before the card's
+    configuration (the last section) or at the end."""
+    text = card.read_text()
+    if CARD_SECTION in text:
+        start = text.index(CARD_SECTION)
+        end = text.find("\n## ", start + len(CARD_SECTION))
+        text = text[:start] + (text[end + 1 :] if end >= 0 else "")
+    anchor = text.find("## Configuration")
+    text = (
+        text[:anchor] + section + "\n" + text[anchor:]
+        if anchor >= 0
+        else text.rstrip("\n") + "\n\n" + section
+    )
+    with atomic_path(card) as tmp:
+        Path(tmp).write_text(text)
 
 
 def calibrate_main(argv: list[str] | None = None) -> int:
@@ -143,6 +194,15 @@ def calibrate_main(argv: list[str] | None = None) -> int:
         )
     if args.write:
         print(f"written: {write_calibration(args.model, fits)}")
+        card = args.model.with_suffix(".md")
+        if card.exists():
+            merged = json.loads(calibration_path(args.model).read_text())["members"]
+            fits_all = {int(m): fit for m, fit in merged.items()}
+            command = "calvingfronts calibrate-uncertainty " + " ".join(
+                sys.argv[2:] if argv is None else argv
+            )
+            update_card(card, card_section(fits_all, command))
+            print(f"updated: {card}")
     return 0
 
 

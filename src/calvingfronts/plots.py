@@ -288,7 +288,7 @@ def seasonal_cycle_figure(positions: pandas.DataFrame, glacier: str, min_fronts:
     ) / 1000.0
     years = times.dt.year
     scatter = ax.scatter(
-        times.dt.dayofyear,
+        times.dt.day_of_year,
         anomaly_km,
         c=years,
         cmap="viridis",
@@ -297,11 +297,11 @@ def seasonal_cycle_figure(positions: pandas.DataFrame, glacier: str, min_fronts:
         vmax=years.max(),
     )
     monthly = anomaly_km.groupby(times.dt.month).median()
-    middle_day = pandas.to_datetime([f"2001-{m:02d}-15" for m in monthly.index]).dayofyear
+    middle_day = pandas.to_datetime([f"2001-{m:02d}-15" for m in monthly.index]).day_of_year
     ax.plot(middle_day, monthly.to_numpy(), color="k", linewidth=1.5, label="median per month")
     ax.axhline(0.0, color="0.5", linewidth=0.5)
     starts = pandas.to_datetime([f"2001-{m:02d}-01" for m in range(1, 13)])
-    ax.set_xticks(starts.dayofyear, [s.strftime("%b") for s in starts])
+    ax.set_xticks(starts.day_of_year, [s.strftime("%b") for s in starts])
     ax.set_xlim(1, 366)
     ax.set_xlabel("day of year")
     ax.set_ylabel("position less the year's median (km)\n(larger = more advanced)")

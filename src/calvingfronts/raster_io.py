@@ -27,6 +27,17 @@ from calvingfronts.rejection import SceneRejected
 REJECTED_TAG = "CALVINGFRONTS_REJECTED"
 
 
+def _creation_mode() -> int:
+    """The mode a new file gets under the process's umask (os.umask can only be read by
+    setting it, so it is set back at once)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_CREATION_MODE = _creation_mode()
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike):
     """Yield a temporary path beside ``path``; rename it onto ``path`` only on success."""
@@ -36,6 +47,8 @@ def atomic_path(path: str | os.PathLike):
     os.close(fd)
     try:
         yield tmp
+        # mkstemp makes the file private (0600); products are shared like any other file.
+        os.chmod(tmp, _CREATION_MODE)
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
