@@ -15,7 +15,8 @@ rule train:
         f"results/benchmarks/train/{training_name()}.tsv"
     conda:
         "../../envs/training.yaml"
-    threads: workflow.cores
+    # Deferred: workflow.cores raises where no --cores is given (--unlock, --report, --dag).
+    threads: lambda wildcards: workflow.cores
     params:
         training=lambda wildcards, threads: {**training_settings(), "threads": threads},
     script:
