@@ -86,3 +86,22 @@ def test_preprocess_screens_coverage_over_the_fjord(glacier, tmp_path):
     image = read_raster(tmp_path / "ok.tif")
     assert np.isnan(image.band[:, :10]).all() and np.isfinite(image.band[:, -10:]).all()
     assert image.tags["HISTOGRAM"] == "equalize"
+
+
+def test_probabilities_are_stored_as_bytes_and_read_back(tmp_path):
+    from affine import Affine
+
+    from calvingfronts.pipeline import decode_probability, encode_probability
+    from calvingfronts.raster_io import write_raster
+
+    rng = np.random.default_rng(0)
+    bands = rng.random((9, 30, 40), dtype=np.float32)
+    valid = np.ones((30, 40), dtype=bool)
+    valid[:5] = False
+    raster = encode_probability(bands, valid, Affine(50, 0, 0, 0, -50, 1500), "EPSG:3413", {})
+    write_raster(tmp_path / "p.tif", raster)
+    back = read_raster(tmp_path / "p.tif")
+    assert back.data.dtype == np.uint8 and back.data.shape == (9, 30, 40)
+    decoded = decode_probability(back)
+    assert np.isnan(decoded[:, :5]).all()
+    assert np.abs(decoded[:, 5:] - bands[:, 5:]).max() <= 0.5 / 254 + 1e-6

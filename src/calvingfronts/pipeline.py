@@ -193,7 +193,6 @@ def inference_stage(
         bands = probabilities.mean(axis=0, keepdims=True)
         if members > 1:
             bands = np.concatenate([bands, probabilities])
-        bands[:, ~valid] = np.nan
         tags = {
             **raster.tags,
             "MODEL_NAME": model.info.name,
@@ -201,12 +200,33 @@ def inference_stage(
             "PROVIDER": model.provider,
             "MEMBERS": ",".join(list(MEMBER_VIEWS)[:members]),
         }
-        write_raster(
-            output,
-            Raster(
-                bands.astype(np.float32), raster.transform, raster.crs, nodata=np.nan, tags=tags
-            ),
-        )
+        write_raster(output, encode_probability(bands, valid, raster.transform, raster.crs, tags))
+
+
+# Probabilities are stored as bytes: steps of 1/254 are far finer than any threshold needs,
+# and nine bands of bytes take less room than one of float32 (the members multiply the maps).
+PROBABILITY_NODATA = 255
+PROBABILITY_STEPS = 254
+
+
+def encode_probability(bands: np.ndarray, valid: np.ndarray, transform, crs, tags) -> Raster:
+    """Probabilities (bands, H, W) in [0, 1] as a byte raster; ``PROBABILITY_NODATA``
+    where ``valid`` (H, W) is False."""
+    data = np.rint(np.clip(bands, 0.0, 1.0) * PROBABILITY_STEPS).astype(np.uint8)
+    data[:, ~valid] = PROBABILITY_NODATA
+    scales = (1.0 / PROBABILITY_STEPS,) * len(data)
+    return Raster(data, transform, crs, nodata=PROBABILITY_NODATA, scales=scales, tags=tags)
+
+
+def decode_probability(raster: Raster) -> np.ndarray:
+    """The probabilities (bands, H, W) of a probability raster as float32, NaN where there
+    is no data (float rasters of earlier versions are taken as they are)."""
+    data = raster.data.astype(np.float32)
+    if raster.data.dtype == np.uint8:
+        nodata = raster.data == raster.nodata
+        data *= np.float32(1.0 / PROBABILITY_STEPS)
+        data[nodata] = np.nan
+    return data
 
 
 def vectorize_stage(
@@ -237,9 +257,10 @@ def vectorize_stage(
     }
     try:
         raster = read_raster(probability_path)
-        valid = np.isfinite(raster.band)
+        bands = decode_probability(raster)
+        valid = np.isfinite(bands[0])
         # Band 1 is the members' mean; the members' own maps follow it.
-        members = raster.data[1:] if raster.data.shape[0] > 1 else raster.data
+        members = bands[1:] if len(bands) > 1 else bands
         result, spread, members_without_front = front_with_spread(
             np.where(valid, members, 0.0).astype(np.float32),
             raster.transform,
