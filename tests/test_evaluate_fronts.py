@@ -322,14 +322,24 @@ def test_fronts_of_another_glacier_are_refused_not_scored(tmp_path, capsys):
 def test_screening_effect_before_and_after(tmp_path, capsys):
     kept = frame(
         [
-            {"scene_id": "A", "acquired": "2020-05-01T12:00:00Z", "geometry": front(20.0)},
-            {"scene_id": "B", "acquired": "2020-05-05T12:00:00Z", "geometry": front(40.0)},
+            {"scene_id": "A", "uncertainty_m": 100.0, "geometry": front(20.0)},
+            {"scene_id": "B", "uncertainty_m": 30.0, "geometry": front(40.0)},
         ]
     )
     screened = frame(
         [
-            {"scene_id": "C", "screening_test": "temporal_outlier", "geometry": front(2000.0)},
-            {"scene_id": "D", "screening_test": "uncertainty", "geometry": front(100.0)},
+            {
+                "scene_id": "C",
+                "uncertainty_m": 3000.0,
+                "screening_test": "temporal_outlier",
+                "geometry": front(2000.0),
+            },
+            {
+                "scene_id": "D",
+                "uncertainty_m": 50.0,
+                "screening_test": "uncertainty",
+                "geometry": front(100.0),
+            },
         ]
     )
     truth = frame([{"scene_id": s, "geometry": front()} for s in "ABCD"])
@@ -348,6 +358,9 @@ def test_screening_effect_before_and_after(tmp_path, capsys):
         1,
         1,
     )
+    # Errors 20, 40, 2000, 100 m against bounds 100, 30, 3000, 50 m: A and C within.
+    assert effect["uncertainty_coverage"] == pytest.approx(0.5)
+    assert effect["uncertainty_spearman"] == pytest.approx(0.4)
     assert {f["scene_id"]: f["test"] for f in effect["screened_fronts"]} == {
         "C": "temporal_outlier",
         "D": "uncertainty",

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+from scipy import stats
 
 from calvingfronts.grid import GLACIER_CRS
 from calvingfronts.metrics import DEFAULT_SPACING_M, front_distances
@@ -376,7 +377,9 @@ def screening_effect(
             "mean_of_front_means_m": _round(np.mean(means)) if means else None,
         }
 
+    stated = uncertainty_check(pd.concat([kept, screened], ignore_index=True), before)
     return {
+        **stated,
         "before": summary(before),
         "after": summary(after),
         "screened": len(screened),
@@ -385,6 +388,28 @@ def screening_effect(
         "good_m": good_m,
         "far_m": far_m,
         "screened_fronts": screened_fronts,
+    }
+
+
+def uncertainty_check(pred, result: dict) -> dict:
+    """How well the fronts' ``uncertainty_m`` describes their measured errors: the share of
+    fronts whose error is within it (its coverage; 0.9 for a 90 % bound) and the rank
+    correlation of the two. Empty where the fronts have no uncertainty."""
+    if "uncertainty_m" not in pred or SCENE_ID_COLUMN not in pred:
+        return {}
+    stated = dict(zip(pred[SCENE_ID_COLUMN], pred["uncertainty_m"], strict=True))
+    pairs = [
+        (stated.get(f.get("pred_scene_id")), f["mean_m"])
+        for f in result["per_front"]
+        if pd.notna(stated.get(f.get("pred_scene_id")))
+    ]
+    if len(pairs) < 3:
+        return {}
+    bound, error = np.array(pairs, dtype=float).T
+    return {
+        "uncertainty_fronts": len(pairs),
+        "uncertainty_coverage": _round(float(np.mean(error <= bound)), 3),
+        "uncertainty_spearman": _round(float(stats.spearmanr(bound, error).statistic), 3),
     }
 
 

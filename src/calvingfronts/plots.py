@@ -126,7 +126,7 @@ def position_figure(positions: pandas.DataFrame | None, glacier: str) -> Figure:
     _date_axis(ax.xaxis)
     ax.grid(True, linewidth=0.3, alpha=0.6)
     ax.legend(
-        title="error bars: 90 % bound",
+        title="error bars: 90 % bound" if numpy.isfinite(table["error_km"]).any() else None,
         title_fontsize=8,
         fontsize=8,
         loc="upper left",
