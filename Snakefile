@@ -25,7 +25,17 @@ include: "workflow/rules/training.smk"
 include: "workflow/rules/report.smk"
 
 
+# The yield of the run per glacier and sensor, and a non-zero exit if a listing failed.
+onsuccess:
+    print_run_summary(exit_on_failed_listing=True)
+
+
+onerror:
+    print_run_summary(exit_on_failed_listing=False)
+
+
 rule all:
+    """The default glaciers' GeoPackages and plots: what `snakemake` with no target makes."""
     input:
         expand("results/{glacier}_fronts.gpkg", glacier=config["default_glaciers"]),
         [glacier_plots(glacier) for glacier in config["default_glaciers"]],

@@ -33,6 +33,26 @@ def workflow_config() -> dict:
     return load_workflow_config()
 
 
+def add_local_glacier(workdir: Path) -> None:
+    """Add glacier ``mine`` to the workdir's config: the demo's area and fjord, with
+    TerraSAR-X scenes listed in ``my_scenes/manifest.csv`` (the local source)."""
+    path = workdir / "config" / "config.yaml"
+    config = yaml.safe_load(path.read_text())
+    config["glaciers"]["mine"] = {
+        "aoi": config["glaciers"]["demo"]["aoi"],
+        "fjord": config["glaciers"]["demo"]["fjord"],
+        "sensors": {
+            "terrasarx": {
+                "source": "local",
+                "manifest": "my_scenes/manifest.csv",
+                "pixel_size": 60,
+                "start": "2020-01-01",
+            }
+        },
+    }
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
 def export_tiny_unet(path: Path, histogram: str) -> Path:
     """A small untrained U-Net exported as the workflow's ONNX contract (needs torch)."""
     from calvingfronts.models import build_model

@@ -1,10 +1,16 @@
 import copy
+import re
+import shutil
+import subprocess
+import sys
 
 import pytest
+import yaml
+from conftest import REPO
 from shapely.geometry import box
 from snakemake.utils import validate
 
-from calvingfronts.config import ConfigError, check_config, glacier_config
+from calvingfronts.config import ConfigError, check_config, enabled_sensors, glacier_config
 from calvingfronts.grid import GlacierGrid
 
 SCHEMA = "workflow/schemas/config.schema.yaml"
@@ -193,3 +199,137 @@ def test_bad_centreline_or_box_names_the_key(workflow_config, repo, keys, key, w
         check_config(_demo_with(workflow_config, **keys), repo)
     assert caught.value.key == key
     assert words in str(caught.value)
+
+
+# --- unknown keys and disabled sensors -----------------------------------------------------
+
+LOCAL_SENSOR = {"source": "local", "manifest": "my_scenes/manifest.csv", "start": "2020-01-01"}
+
+
+def _with_local_sensor(config, **options):
+    config = copy.deepcopy(config)
+    config["glaciers"]["demo"]["sensors"]["terrasarx"] = {**LOCAL_SENSOR, **options}
+    return config
+
+
+@pytest.mark.parametrize(
+    "path, value, key, known",
+    [
+        # `ednd` would silently mean "up to today", `pixl_size` the sensor's default.
+        (("glaciers", "demo", "sensors", "landsat8", "ednd"), "2020-04-01", "ednd", "end"),
+        (("glaciers", "jakobshavn", "sensors", "landsat8", "pixl_size"), 60, "pixl_size", "url"),
+        # An option of another source: the synthetic source reads no scale.
+        (("glaciers", "demo", "sensors", "sentinel1", "scale"), 2.0, "scale", "seed"),
+        (("sources", "stac", "max_cloud_cove"), 20, "max_cloud_cove", "max_cloud_cover"),
+        (("sources", "synthetic", "sede"), 1, "sede", "seed"),
+        (("sources", "asf", "keep_download"), True, "keep_download", "keep_downloads"),
+    ],
+)  # fmt: skip
+def test_unknown_keys_are_refused_by_name(workflow_config, repo, path, value, key, known):
+    with pytest.raises(ConfigError) as caught:
+        check_config(_broken(workflow_config, path, value), repo)
+    assert caught.value.key == ".".join(path)
+    assert f"'{'.'.join(path)}': unknown key; known: " in str(caught.value)
+    assert known in str(caught.value).split("known: ", 1)[1].split(", ")
+
+
+def test_unknown_option_of_a_local_sensor_is_refused(workflow_config, repo):
+    with pytest.raises(ConfigError) as caught:
+        check_config(_with_local_sensor(workflow_config, nodta=0), repo)
+    assert caught.value.key == "glaciers.demo.sensors.terrasarx.nodta"
+    assert "nodata" in str(caught.value) and "values" in str(caught.value)
+
+
+def test_every_option_a_source_reads_is_accepted(workflow_config, repo):
+    """The names each source lists are the ones it reads: the shipped config, a local
+    sensor with all its options, and the schema agree with them."""
+    from calvingfronts.sources import known_options
+
+    config = _with_local_sensor(workflow_config, band=2, nodata=0, values="display")
+    validate(copy.deepcopy(config), str(repo / SCHEMA))
+    check_config(config, repo)
+    assert known_options("local") >= {"manifest", "band", "sar_quantity", "nodata", "values"}
+    assert {"url", "timeout", "max_aoi_cloud_cover"} <= known_options("stac")
+    schema = yaml.safe_load((repo / SCHEMA).read_text())
+    sensor_block = schema["properties"]["glaciers"]["additionalProperties"]["properties"]
+    typed = set(sensor_block["sensors"]["additionalProperties"]["properties"])
+    readers = {"source", "pixel_size", "start", "end", "enabled"}.union(
+        *(known_options(s) for s in ("synthetic", "local", "stac", "asf"))
+    )
+    assert typed <= readers, f"the schema types keys no source reads: {typed - readers}"
+
+
+def test_check_config_command_refuses_a_typo_in_a_sensor_block(repo, tmp_path, workflow_config):
+    workflow_config["glaciers"]["demo"]["sensors"]["landsat8"]["ednd"] = "2020-04-01"
+    bad = tmp_path / "typo.yaml"
+    bad.write_text(yaml.safe_dump(workflow_config))
+    result = subprocess.run(
+        [sys.executable, "-m", "calvingfronts.cli", "check-config", "--config", str(bad)],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "config key 'glaciers.demo.sensors.landsat8.ednd': unknown key" in result.stderr
+
+
+def test_a_disabled_sensor_is_checked_but_left_out(workflow_config, repo):
+    config = _broken(workflow_config, ("glaciers", "demo", "sensors", "landsat8", "enabled"), False)
+    validate(copy.deepcopy(config), str(repo / SCHEMA))
+    check_config(config, repo)
+    assert list(glacier_config(config, "demo", repo).sensors) == ["sentinel1"]
+    assert enabled_sensors(config["glaciers"]["demo"]) == ["sentinel1"]
+    assert enabled_sensors(workflow_config["glaciers"]["demo"]) == ["landsat8", "sentinel1"]
+    # Disabled is not unchecked: it may be switched on again.
+    config["glaciers"]["demo"]["sensors"]["landsat8"]["ednd"] = "2020-04-01"
+    with pytest.raises(ConfigError, match="landsat8.ednd"):
+        check_config(config, repo)
+
+
+def _scratch_workflow(tmp_path, config_text=None):
+    for name in ("Snakefile", "workflow", "models", "profiles"):
+        (tmp_path / name).symlink_to(REPO / name)
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    if config_text is not None:
+        (tmp_path / "config" / "config.yaml").write_text(config_text)
+    return tmp_path
+
+
+def _snakemake(workdir, *args):
+    """Snakemake in ``workdir`` (stdout and stderr together)."""
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "1", *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.mark.slow
+def test_snakemake_refuses_a_typo_in_a_sensor_block(tmp_path, workflow_config):
+    workflow_config["glaciers"]["demo"]["sensors"]["landsat8"]["ednd"] = "2020-04-01"
+    workdir = _scratch_workflow(tmp_path, yaml.safe_dump(workflow_config))
+    result = _snakemake(workdir, "--dry-run", "results/demo_fronts.gpkg")
+    assert result.returncode != 0
+    message = result.stdout + result.stderr
+    assert "config key 'glaciers.demo.sensors.landsat8.ednd': unknown key" in message
+
+
+@pytest.mark.slow
+def test_an_extra_configfile_switches_a_sensor_off(tmp_path):
+    """Snakemake merges an extra --configfile into the config: it cannot delete the demo's
+    landsat8, but `enabled: false` leaves it out of the glacier's jobs."""
+    workdir = _scratch_workflow(tmp_path)
+    (workdir / "only_sar.yaml").write_text(
+        "glaciers:\n  demo:\n    sensors:\n      landsat8: {enabled: false}\n"
+    )
+    target = ["--dry-run", "results/demo_fronts.gpkg", "--configfile", "config/config.yaml"]
+
+    def listings(*extra):
+        plan = _snakemake(workdir, *target, *extra)
+        assert plan.returncode == 0, plan.stderr[-3000:]
+        return re.search(r"^list_scenes\s+(\d+)$", plan.stdout, flags=re.MULTILINE).group(1)
+
+    assert listings() == "2"  # landsat8 and sentinel1
+    assert listings("only_sar.yaml") == "1"

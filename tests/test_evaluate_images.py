@@ -7,6 +7,8 @@ import pytest
 from conftest import export_tiny_unet
 from PIL import Image
 
+from calvingfronts import default_model
+from calvingfronts.default_model import CHECKOUT, DEFAULT_MODEL
 from calvingfronts.evaluate_images import (
     evaluate_images_main,
     image_transform,
@@ -118,3 +120,72 @@ def test_cli_prints_json(tmp_path, capsys):
         evaluate_images_main([*args, "--glacier", "helheim"])
     assert len(report["per_image"]) == 2
     assert report["n_no_front"] + sum(e.get("front_found", 0) for e in report["per_image"]) == 2
+
+
+def _image_folders(tmp_path, names):
+    """FrontLearning-style image and label folders holding ``names``."""
+    (tmp_path / "images").mkdir()
+    (tmp_path / "labels").mkdir()
+    for name in names:
+        Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 96), np.uint8)).save(
+            tmp_path / "images" / f"{name}_Subset.png"
+        )
+        Image.fromarray(np.where(_front(), 0, 255).astype(np.uint8)).save(
+            tmp_path / "labels" / f"{name}_Front.png"
+        )
+    return ["--images", str(tmp_path / "images"), "--labels", str(tmp_path / "labels")]
+
+
+def test_the_default_model_is_found_outside_the_checkout(tmp_path, monkeypatch, capsys):
+    """Run from another folder, the shipped model of the checkout is used (before: a
+    FileNotFoundError traceback for models/frontlearning-drn-deeplabv3plus.onnx)."""
+    shipped = CHECKOUT / DEFAULT_MODEL
+    if not shipped.is_file():
+        pytest.skip(f"{shipped} is not in this installation")
+    args = _image_folders(tmp_path, ["LE07_L1TP_008011_20000323_x"])
+    monkeypatch.chdir(tmp_path)
+    evaluate_images_main([*args, "--pixel-size", "50"])
+    report = json.loads(capsys.readouterr().out)
+    assert report["model"] == str(shipped) and report["n_images"] == 1
+
+
+def test_a_missing_default_model_says_where_it_looked(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(default_model, "CHECKOUT", tmp_path / "install")
+    args = _image_folders(tmp_path, ["LE07_L1TP_008011_20000323_x"])
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as caught:
+        evaluate_images_main([*args, "--pixel-size", "50"])
+    message = capsys.readouterr().err
+    assert caught.value.code == 2 and "Traceback" not in message
+    assert str(tmp_path / "models") in message and str(tmp_path / "install" / "models") in message
+    assert "pass --model PATH" in message
+    with pytest.raises(SystemExit):
+        evaluate_images_main([*args, "--pixel-size", "50", "--model", "absent.onnx"])
+    assert "model file absent.onnx does not exist" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        evaluate_images_main(["--images", "nowhere", "--labels", "x", "--pixel-size", "50"])
+    assert "--images nowhere is not a folder" in capsys.readouterr().err
+
+
+def test_a_corrupt_image_is_skipped_with_its_reason(tmp_path, capsys):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    model = export_tiny_unet(tmp_path / "m.onnx", "linear")
+    names = ["LE07_L1TP_008011_20000323_a", "LE07_L1TP_008011_20000324_b"]
+    names += ["LE07_L1TP_008011_20000325_c", "LE07_L1TP_008011_20000326_d"]
+    args = _image_folders(tmp_path, names)
+    truncated = tmp_path / "images" / f"{names[1]}_Subset.png"
+    truncated.write_bytes(truncated.read_bytes()[:200])
+    (tmp_path / "images" / f"{names[2]}_Subset.png").write_text("<html>not an image</html>")
+    label = tmp_path / "labels" / f"{names[3]}_Front.png"
+    label.write_bytes(label.read_bytes()[:100])
+    evaluate_images_main([*args, "--pixel-size", "50", "--model", str(model)])
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert report["n_images"] == 1 and report["per_image"][0]["image"].startswith(names[0])
+    assert report["n_skipped"] == 3
+    skipped = {entry["image"]: entry["reason"] for entry in report["skipped"]}
+    assert set(skipped) == {f"{name}_Subset.png" for name in names[1:]}
+    assert skipped[f"{names[1]}_Subset.png"].startswith(f"cannot read {names[1]}_Subset.png")
+    assert skipped[f"{names[3]}_Subset.png"].startswith(f"cannot read {names[3]}_Front.png")
+    assert f"skipped {names[2]}_Subset.png" in captured.err

@@ -123,27 +123,67 @@ def test_bad_files_are_rejected_with_the_reason(scenes_folder, scene_id, words):
     assert caught.value.stage == "fetch"
 
 
-@pytest.mark.parametrize(
-    "content, words",
-    [
-        ("file,sensor,acquired\nx.tif,terrasarx,2020-01-01\n", "missing column(s) path"),
-        ("path,sensor,acquired\nx.tif,tsx,2020-01-01\n", "line 2: unknown sensor 'tsx'"),
-        ("path,sensor,acquired\nx.tif,terrasarx,yesterday\n", "line 2: acquired 'yesterday'"),
-        (
-            "path,sensor,acquired,scene_id\na.tif,terrasarx,2020-02-01,s\nb.tif,terrasarx,2020-02-02,s\n",
-            "more than once",
-        ),
-    ],
-)
-def test_malformed_manifest_names_file_and_line(tmp_path, content, words):
+def test_a_manifest_without_a_required_column_is_an_error(tmp_path):
     manifest = tmp_path / "bad.csv"
-    manifest.write_text(content)
+    manifest.write_text("file,sensor,acquired\nx.tif,terrasarx,2020-01-01\n")
     glacier = _glacier(str(manifest))
-    with pytest.raises(
-        local.ManifestError, match=words.replace("(", r"\(").replace(")", r"\)")
-    ) as caught:
+    with pytest.raises(local.ManifestError, match=r"missing column\(s\) path") as caught:
         local.list_scenes(glacier, glacier.sensors["terrasarx"], {"manifest": str(manifest)})
     assert str(manifest) in str(caught.value)
+
+
+BAD_ROWS = {  # line: (row, words of the reason)
+    3: ("b.tif,terrasarx,2020-02-02,a\n", "scene_id 'a' is already used on line 2"),
+    4: ("c.tif,terrasarx,29/03/2020,c\n", "acquired '29/03/2020' is not an ISO 8601 date"),
+    5: ("d.tif,tsx,2020-02-04,d\n", "unknown sensor 'tsx'"),
+    6: ("e.tif,terrasarx\n", "2 field(s) where the header has 4"),
+    7: ("f.tif,terrasarx,2020-02-06,f,extra\n", "5 fields where the header has 4"),
+    8: ("Gl\u00e9.tif,terrasarx,2020-02-07,g\n", "byte 0xe9 is not UTF-8"),
+    9: (",terrasarx,2020-02-08,h\n", "empty path"),
+}
+
+
+def test_bad_rows_are_rejected_with_file_line_and_reason_and_the_rest_listed(tmp_path):
+    manifest = tmp_path / "mixed.csv"
+    rows = {2: "a.tif,terrasarx,2020-02-01,a\n", **{n: row for n, (row, _) in BAD_ROWS.items()}}
+    rows[10] = "k.tif,terrasarx,2020-02-09,k\n"
+    rows[11] = "s.tif,sentinel1,2020-02-10,s\n"  # another sensor's row: not ours to judge
+    text = "path,sensor,acquired,scene_id\n" + "".join(rows[n] for n in sorted(rows))
+    # Latin-1, as an older spreadsheet saves it: only the row with the accent is not UTF-8.
+    manifest.write_bytes(text.encode("latin-1"))
+    glacier = _glacier(str(manifest))
+    listed = local.list_scenes(glacier, glacier.sensors["terrasarx"], {"manifest": str(manifest)})
+    assert [scene.scene_id for scene in listed] == ["a", "k"]
+    reasons = {row.reason.split(": ", 1)[0]: row.reason for row in listed.rejected}
+    assert len(listed.rejected) == len(BAD_ROWS)
+    for line, (_, words) in BAD_ROWS.items():
+        reason = reasons[f"{manifest}, line {line}"]
+        assert words in reason, reason
+    duplicate = next(row for row in listed.rejected if "already used" in row.reason)
+    assert duplicate.scene_id == "a" and duplicate.sensor == "terrasarx"
+    assert duplicate.acquired.isoformat().startswith("2020-02-02")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "latin-1"])
+def test_a_manifest_that_is_not_utf8_at_all_is_one_clear_error(tmp_path, encoding):
+    manifest = tmp_path / "manifest.csv"
+    # In Latin-1 the header itself is not UTF-8 ("d\u00e9tails" in the header).
+    header = (
+        "path,sensor,acquired,d\u00e9tails\n" if encoding == "latin-1" else "path,sensor,acquired\n"
+    )
+    manifest.write_bytes((header + "a.tif,terrasarx,2020-02-01\n").encode(encoding))
+    glacier = _glacier(str(manifest))
+    with pytest.raises(local.ManifestError, match="cannot be read as UTF-8") as caught:
+        local.list_scenes(glacier, glacier.sensors["terrasarx"], {"manifest": str(manifest)})
+    assert str(manifest) in str(caught.value)
+
+
+def test_a_byte_order_mark_is_read_as_utf8(tmp_path):
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_bytes("path,sensor,acquired\na.tif,terrasarx,2020-02-01\n".encode("utf-8-sig"))
+    glacier = _glacier(str(manifest))
+    listed = local.list_scenes(glacier, glacier.sensors["terrasarx"], {"manifest": str(manifest)})
+    assert [s.scene_id for s in listed] == ["a"] and not listed.rejected
 
 
 def test_raster_round_trip_keeps_encoding(tmp_path):

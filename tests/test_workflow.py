@@ -21,7 +21,7 @@ import pandas
 import pytest
 import rasterio
 import yaml
-from conftest import load_workflow_config
+from conftest import add_local_glacier, load_workflow_config
 from rasterio.warp import calculate_default_transform, reproject
 
 REPO = Path(__file__).resolve().parents[1]
@@ -209,20 +209,7 @@ def local_run(tmp_path_factory):
         "missing.tif,terrasarx,2020-06-03T12:00:00Z",
     ]
     (scenes_dir / "manifest.csv").write_text("path,sensor,acquired\n" + "\n".join(rows) + "\n")
-    config = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
-    config["glaciers"]["mine"] = {
-        "aoi": config["glaciers"]["demo"]["aoi"],
-        "fjord": config["glaciers"]["demo"]["fjord"],
-        "sensors": {
-            "terrasarx": {
-                "source": "local",
-                "manifest": "my_scenes/manifest.csv",
-                "pixel_size": 60,
-                "start": "2020-01-01",
-            }
-        },
-    }
-    (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    add_local_glacier(workdir)
     result = snakemake(workdir, "results/mine_fronts.gpkg", check=False)
     return workdir, result
 

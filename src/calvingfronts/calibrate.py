@@ -22,7 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
+from calvingfronts.default_model import ModelNotFound, find_model
 from calvingfronts.evaluate_images import DEFAULT_MODEL, evaluate_folder
+from calvingfronts.help_text import plain
 from calvingfronts.raster_io import atomic_path
 from calvingfronts.uncertainty import (
     Calibration,
@@ -158,20 +160,42 @@ def update_card(card: Path, section: str) -> None:
 def calibrate_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="calvingfronts calibrate-uncertainty",
-        description=__doc__,
+        description=plain(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--images", required=True, type=Path)
-    parser.add_argument("--labels", required=True, type=Path)
+    parser.add_argument("--images", required=True, type=Path, help="folder of the images")
+    parser.add_argument(
+        "--labels", required=True, type=Path, help="folder of the front labels, named as images"
+    )
     parser.add_argument("--pixel-size", required=True, type=float, help="metres per pixel")
     parser.add_argument("--glacier", required=True, help="a glacier the model was not trained on")
-    parser.add_argument("--model", type=Path, default=Path(DEFAULT_MODEL))
-    parser.add_argument("--members", type=int, nargs="+", default=[4])
-    parser.add_argument("--coverage", type=float, default=0.9)
+    parser.add_argument(
+        "--model",
+        type=Path,
+        help=f"ONNX model to calibrate (default: {DEFAULT_MODEL} in the current folder or in "
+        "the calvingfronts checkout)",
+    )
+    parser.add_argument(
+        "--members",
+        type=int,
+        nargs="+",
+        default=[4],
+        help="numbers of member views to fit, each at least 2 (default 4)",
+    )
+    parser.add_argument(
+        "--coverage",
+        type=float,
+        default=0.9,
+        help="share of fronts whose error the bound must cover (default 0.9)",
+    )
     parser.add_argument("--write", action="store_true", help="store the fit beside the model")
     args = parser.parse_args(argv)
     if any(m < 2 for m in args.members):
         parser.error("--members: a spread needs at least 2 members")
+    try:
+        args.model = find_model(args.model)
+    except ModelNotFound as error:
+        parser.error(str(error))
     fits = {}
     for members in args.members:
         report = evaluate_folder(

@@ -19,6 +19,10 @@ from pathlib import Path
 
 import yaml
 
+from calvingfronts.help_text import plain
+
+CONFIG_HELP = "the workflow's configuration (default: config/config.yaml)"
+
 
 def _load_config(path: str) -> dict:
     config_path = Path(path)
@@ -60,8 +64,13 @@ def _list_scenes(args) -> int:
 
     logs.configure()
     config = _load_config(args.config)
-    scenes, _ = list_stage(config, glacier_config(config, args.glacier), args.sensor)
-    sys.stdout.write(manifest_text(scenes))
+    listing = list_stage(config, glacier_config(config, args.glacier), args.sensor)
+    for row in listing.rejected:
+        print(f"row rejected: {row.reason}", file=sys.stderr)
+    if listing.failed:
+        print(listing.summary(), file=sys.stderr)
+        return 1
+    sys.stdout.write(manifest_text(listing.scenes))
     return 0
 
 
@@ -143,27 +152,29 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(
         prog="calvingfronts",
-        description=__doc__,
+        description=plain(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check-config", help="validate a workflow configuration")
-    check.add_argument("--config", default="config/config.yaml")
+    check.add_argument("--config", default="config/config.yaml", help=CONFIG_HELP)
     check.set_defaults(run=_check_config)
     listing = commands.add_parser("list-scenes", help="print the manifest of one glacier/sensor")
-    listing.add_argument("--config", default="config/config.yaml")
-    listing.add_argument("--glacier", required=True)
-    listing.add_argument("--sensor", required=True)
+    listing.add_argument("--config", default="config/config.yaml", help=CONFIG_HELP)
+    listing.add_argument("--glacier", required=True, help="the glacier's key under glaciers:")
+    listing.add_argument("--sensor", required=True, help="one of the glacier's sensors")
     listing.set_defaults(run=_list_scenes)
     info = commands.add_parser("model-info", help="show an ONNX model's metadata")
-    info.add_argument("model")
+    info.add_argument("model", help="path of the ONNX model file")
     info.set_defaults(run=_model_info)
     draft = commands.add_parser(
         "draft-glacier", help="draft a glacier's config entry and outlines from terminus traces"
     )
     draft.add_argument("--traces", required=True, help="vector file of traces, any CRS")
     draft.add_argument("--name", required=True, help="the glacier's key in config.yaml")
-    draft.add_argument("--out-dir", default="config/outlines")
+    draft.add_argument(
+        "--out-dir", default="config/outlines", help="folder of the outline files written"
+    )
     draft.add_argument("--buffer-m", type=float, default=1000.0, help="fjord beyond the traces")
     draft.add_argument("--margin-m", type=float, default=5000.0, help="area of interest margin")
     draft.add_argument("--flow-azimuth", type=float, help="degrees from grid north, if known")

@@ -3,7 +3,8 @@
 The JSON schema (``workflow/schemas/config.schema.yaml``) checks shapes and types; the checks
 here are the ones a schema cannot express: an area of interest that is not empty, a fjord
 polygon that is valid and lies in the area of interest, a centreline that crosses the fjord
-and runs with the flow, date ranges in order, known sensors.
+and runs with the flow, date ranges in order, known sensors, and no key that nothing reads in
+the blocks whose names belong to a source (``sources.<name>``, the sensor blocks).
 """
 
 from __future__ import annotations
@@ -27,6 +28,31 @@ class ConfigError(ValueError):
     def __init__(self, key: str, message: str):
         super().__init__(f"config key '{key}': {message}")
         self.key = key
+
+
+# Keys of every sensor block; the rest of the block are the options of its source.
+SENSOR_KEYS = frozenset({"source", "pixel_size", "start", "end", "enabled"})
+
+
+def refuse_unknown_keys(block: dict, known, prefix: str) -> None:
+    """Raise ConfigError for the first key of ``block`` that is not in ``known``: nothing
+    reads an unknown key, so a typo (``ednd:``) would silently mean the default."""
+    for key in block:
+        if key not in known:
+            raise ConfigError(f"{prefix}.{key}", f"unknown key; known: {', '.join(sorted(known))}")
+
+
+def sensor_enabled(settings: dict) -> bool:
+    """Whether a sensor block is used. ``enabled: false`` switches a sensor off: an extra
+    ``--configfile`` is merged into the config (dictionaries are merged key by key), so it
+    cannot delete a configured sensor, but it can disable it."""
+    return settings.get("enabled", True) is not False
+
+
+def enabled_sensors(glacier_entry: dict) -> list[str]:
+    """The names of a glacier entry's sensors that are not disabled, in config order."""
+    sensors = glacier_entry.get("sensors") or {}
+    return [name for name, settings in sensors.items() if sensor_enabled(settings)]
 
 
 @dataclass(frozen=True)
@@ -124,6 +150,28 @@ def load_box(entry: dict, fjord: Polygon, centreline, prefix: str, base_dir: Pat
     return found
 
 
+def _source_option_names(settings: dict, key: str) -> frozenset[str]:
+    """The options the sensor block's source reads (each source lists its own)."""
+    from calvingfronts.sources import SOURCE_MODULES, known_options
+
+    source = settings.get("source")
+    if source not in SOURCE_MODULES:
+        known = ", ".join(sorted(SOURCE_MODULES))
+        raise ConfigError(f"{key}.source", f"unknown source {source!r}; known: {known}")
+    return known_options(source)
+
+
+def check_source_blocks(config: dict) -> None:
+    """``sources.<name>``: known sources, each with only the options it reads."""
+    from calvingfronts.sources import SOURCE_MODULES, known_options
+
+    for source, block in (config.get("sources") or {}).items():
+        key = f"sources.{source}"
+        if source not in SOURCE_MODULES:
+            raise ConfigError(key, f"unknown source; known: {', '.join(sorted(SOURCE_MODULES))}")
+        refuse_unknown_keys(block or {}, known_options(source), key)
+
+
 def glacier_config(config: dict, name: str, base_dir: str | Path = ".") -> GlacierConfig:
     """The checked configuration of one glacier."""
     base_dir = Path(base_dir)
@@ -146,6 +194,7 @@ def glacier_config(config: dict, name: str, base_dir: str | Path = ".") -> Glaci
         key = f"{prefix}.sensors.{sensor}"
         if sensor not in SENSORS:
             raise ConfigError(key, f"unknown sensor; known: {', '.join(sorted(SENSORS))}")
+        refuse_unknown_keys(settings, SENSOR_KEYS | _source_option_names(settings, key), key)
         start = _as_date(settings.get("start"), f"{key}.start")
         end = _as_date(settings.get("end"), f"{key}.end")
         if start is None:
@@ -155,9 +204,9 @@ def glacier_config(config: dict, name: str, base_dir: str | Path = ".") -> Glaci
         pixel_size = float(settings.get("pixel_size", SENSORS[sensor].default_pixel_size))
         if pixel_size <= 0:
             raise ConfigError(f"{key}.pixel_size", "must be positive")
-        options = {
-            k: v for k, v in settings.items() if k not in ("source", "pixel_size", "start", "end")
-        }
+        if not sensor_enabled(settings):
+            continue  # checked all the same: a disabled block may be enabled again
+        options = {k: v for k, v in settings.items() if k not in SENSOR_KEYS}
         sensors[sensor] = SensorSettings(
             sensor=sensor,
             source=settings["source"],
@@ -206,6 +255,7 @@ def check_config(config: dict, base_dir: str | Path = ".") -> None:
             f"'{config['histogram']}' differs from '{trained_with}', the treatment that "
             f"{model} was trained with; the network only knows images prepared like its own",
         )
+    check_source_blocks(config)
     for name in config.get("glaciers") or {}:
         glacier = glacier_config(config, name, base_dir)
         for sensor, settings in glacier.sensors.items():

@@ -12,13 +12,17 @@ number it reports and the number this command prints are the same measure.
                     [--glacier jakobshavn] [--flow-azimuth DEG|none] [--rotate 90]
                     [--resample 30]
 
-Prints JSON: pooled mean and median distance (m), per-image values, images without a front.
+Prints JSON: pooled mean and median distance (m), per-image values, images without a front,
+and images skipped because the image or its label cannot be read (``skipped``, with the
+reason). Without ``--model`` the shipped default model is looked for in ``models/`` of the
+current folder, then of the checkout the package is installed from.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import struct
 import sys
 from pathlib import Path
 
@@ -30,12 +34,15 @@ from shapely.geometry import MultiLineString, box
 from shapely.ops import linemerge
 from skimage.morphology import skeletonize
 
+from calvingfronts import default_model
 from calvingfronts.frontlearning import FRONTLEARNING_FLOW_AZIMUTH, glacier_of_frontlearning
+from calvingfronts.help_text import plain
 from calvingfronts.metrics import pooled_summary
 from calvingfronts.preprocess import normalize
 from calvingfronts.uncertainty import Calibration, front_with_spread
 
-DEFAULT_MODEL = "models/frontlearning-drn-deeplabv3plus.onnx"
+# The default model's path in a checkout; find_model looks for it wherever one runs.
+DEFAULT_MODEL = str(default_model.DEFAULT_MODEL)
 _IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg")
 
 
@@ -187,10 +194,27 @@ def resampled(image: np.ndarray, pixel_size_m: float, target_m: float):
 def read_label(path: Path) -> np.ndarray:
     """The drawn front as a boolean mask; the line is whichever of dark/bright is rarer
     (FrontLearning draws black on white, CaFFe white on black)."""
-    gray = np.asarray(Image.open(path))
-    gray = gray if gray.ndim == 2 else gray[..., 0]
-    dark = gray < 128
+    dark = _decoded(path) < 128
     return dark if dark.mean() < 0.5 else ~dark
+
+
+class UnreadableImage(Exception):
+    """An image or label file that cannot be decoded (truncated, damaged, not an image)."""
+
+
+# What PIL raises for such a file: UnidentifiedImageError is an OSError, a truncated file
+# gives OSError (or struct.error, from a header cut short), a broken PNG chunk SyntaxError.
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, struct.error)
+
+
+def _decoded(path: Path) -> np.ndarray:
+    """The first band of the image at ``path``; UnreadableImage names a damaged file."""
+    try:
+        with Image.open(path) as image:
+            pixels = np.asarray(image)
+    except _DECODE_ERRORS as error:
+        raise UnreadableImage(f"cannot read {path.name}: {type(error).__name__}: {error}") from None
+    return pixels if pixels.ndim == 2 else pixels[..., 0]
 
 
 def _label_for(image: Path, labels: Path) -> Path | None:
@@ -234,14 +258,20 @@ def evaluate_folder(
 
     model = FrontModel(model_path, device="auto")
     method = histogram or model.metadata.get("histogram", "equalize")
-    names, results, extras = [], [], []
+    names, results, extras, skipped = [], [], [], []
     for path in sorted(p for p in images.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES):
         label = _label_for(path, labels)
         if label is None or (glacier and glacier_of_frontlearning(path.name) != glacier):
             continue
-        gray = np.asarray(Image.open(path))
-        gray = turned(gray if gray.ndim == 2 else gray[..., 0], rotate_deg).astype(np.float32)
-        front = turned(read_label(label), rotate_deg)
+        try:
+            gray, front = _decoded(path), read_label(label)
+        except UnreadableImage as error:
+            # One damaged file must not cost the whole evaluation: listed, not scored.
+            print(f"evaluate-images: skipped {path.name}: {error}", file=sys.stderr)
+            skipped.append({"image": path.name, "reason": str(error)})
+            continue
+        gray = turned(gray, rotate_deg).astype(np.float32)
+        front = turned(front, rotate_deg)
         truth = label_line(front, image_transform(front.shape, pixel_size_m))
         transform = None
         if resample_m:
@@ -269,9 +299,13 @@ def evaluate_folder(
         extras.append(extra)
     if not names:
         of = f" of glacier {glacier!r}" if glacier else ""
+        if skipped:
+            raise SystemExit(f"none of the {len(skipped)} image(s){of} in {images} is readable")
         raise SystemExit(f"no image{of} in {images} has a label in {labels}")
     report = summarize(names, results, resample_m or pixel_size_m, extras)
     report.update(
+        n_skipped=len(skipped),
+        skipped=skipped,
         members=members,
         model=str(model_path),
         model_name=model.metadata.get("model_name"),
@@ -287,13 +321,20 @@ def evaluate_folder(
 def evaluate_images_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="evaluate-images",
-        description=__doc__,
+        description=plain(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--images", required=True, type=Path)
-    parser.add_argument("--labels", required=True, type=Path)
+    parser.add_argument("--images", required=True, type=Path, help="folder of the images")
+    parser.add_argument(
+        "--labels", required=True, type=Path, help="folder of the front labels, named as images"
+    )
     parser.add_argument("--pixel-size", required=True, type=float, help="metres per pixel")
-    parser.add_argument("--model", type=Path, default=Path(DEFAULT_MODEL))
+    parser.add_argument(
+        "--model",
+        type=Path,
+        help=f"ONNX model to evaluate (default: {DEFAULT_MODEL} in the current folder or in "
+        "the calvingfronts checkout)",
+    )
     parser.add_argument(
         "--histogram",
         choices=("equalize", "linear", "none"),
@@ -325,12 +366,19 @@ def evaluate_images_main(argv: list[str] | None = None) -> int:
         help="turn images, labels and the flow direction clockwise by this many degrees first",
     )
     args = parser.parse_args(argv)
+    for option, folder in (("--images", args.images), ("--labels", args.labels)):
+        if not folder.is_dir():
+            parser.error(f"{option} {folder} is not a folder")
+    try:
+        model = default_model.find_model(args.model)
+    except default_model.ModelNotFound as error:
+        parser.error(str(error))
     flow = None if args.flow_azimuth.lower() == "none" else float(args.flow_azimuth)
     report = evaluate_folder(
         args.images,
         args.labels,
         args.pixel_size,
-        args.model,
+        model,
         args.histogram,
         flow,
         args.glacier,

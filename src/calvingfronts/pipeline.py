@@ -4,7 +4,9 @@ Each function reads its inputs, calls the pure functions of the science modules 
 its one output atomically. A scene's failure is turned into a rejection marker (see
 :mod:`calvingfronts.raster_io`) instead of an error, so one bad scene never stops the run;
 the rejection travels to the ``rejected`` layer with the stage that stopped it. Errors that
-are not the scene's fault (a missing model, a bad configuration) still raise.
+are not the scene's fault (a missing model, a bad configuration, an output that cannot be
+written: :class:`calvingfronts.raster_io.OutputWriteError`, a full disk) still raise, so
+the job fails and a re-run recomputes the scene.
 """
 
 from __future__ import annotations
@@ -21,8 +23,16 @@ from rasterio.errors import RasterioError
 from rasterio.features import geometry_mask
 
 from calvingfronts.config import GlacierConfig
+from calvingfronts.listing import Listing
 from calvingfronts.preprocess import normalize, screen_coverage
-from calvingfronts.raster_io import Raster, atomic_path, read_raster, write_raster, write_rejected
+from calvingfronts.raster_io import (
+    Raster,
+    is_storage_fault,
+    read_raster,
+    write_raster,
+    write_rejected,
+    write_text,
+)
 from calvingfronts.rejection import SceneRejected
 from calvingfronts.scenes import Scene, format_utc
 from calvingfronts.sensors import get_sensor
@@ -37,9 +47,11 @@ def rejecting(
 ) -> Iterator[None]:
     """Write a rejection marker to ``output`` if the scene fails inside the block.
 
-    Anything raised while handling one scene's pixels is that scene's problem: an unreadable
-    file, a server that answered garbage, a raster with no data. It is logged with its
-    traceback and recorded, and the run goes on with the other scenes.
+    Anything raised while reading and handling one scene's pixels is that scene's problem:
+    an unreadable file, a server that answered garbage, a raster with no data. It is logged
+    with its traceback and recorded, and the run goes on with the other scenes. Failing to
+    write our own output is not: ``OutputWriteError`` passes through, and so does an
+    OSError of a full disk or a read-only file system (e.g. a download cache filling up).
     """
     try:
         yield
@@ -49,6 +61,8 @@ def rejecting(
         log.warning("scene %s rejected at %s: %s", scene.scene_id, rejection.stage, rejection)
         write_rejected(output, rejection, tags=_scene_tags(scene))
     except (RasterioError, OSError, ValueError, RuntimeError) as error:
+        if is_storage_fault(error):
+            raise
         log.exception("scene %s failed at %s", scene.scene_id, stage)
         rejection = SceneRejected(stage, f"{type(error).__name__}: {error}")
         write_rejected(output, rejection, tags=_scene_tags(scene))
@@ -71,25 +85,43 @@ def fjord_mask(glacier: GlacierConfig, raster: Raster) -> np.ndarray:
 
 def list_stage(
     config: dict, glacier: GlacierConfig, sensor: str, fetched_dir: str | None = None
-) -> tuple[list[Scene], str]:
-    """The scenes of one sensor, and a one-line summary of how many are new.
+) -> Listing:
+    """The scenes of one sensor, the source's rows set aside, or why the archive failed.
 
     A scene is new when ``fetched_dir`` holds no fetched product of it yet: that is the work
-    a run of the target will do for this sensor.
+    a run of the target will do for this sensor. An archive that cannot be asked (offline,
+    refusing, answering garbage) or a local manifest that cannot be read is the listing's
+    failure, not an error: the glacier's other sensors go on (:mod:`calvingfronts.listing`).
     """
+    from calvingfronts.sources.http import ArchiveError
+    from calvingfronts.sources.local import ManifestError
+
     settings = glacier.sensors[sensor]
     source = get_source(settings.source)
-    scenes = source.list_scenes(
-        glacier, settings, source_options(config, settings.source, settings.options)
-    )
-    summary = (
-        f"{glacier.name}/{sensor}: {len(scenes)} scene(s) listed from the {settings.source} source"
-    )
+    try:
+        listed = source.list_scenes(
+            glacier, settings, source_options(config, settings.source, settings.options)
+        )
+    except (ArchiveError, ManifestError, OSError) as error:
+        # requests' errors are OSErrors: a refused connection or a DNS failure lands here.
+        listing = Listing(glacier.name, sensor, settings.source, [], [], failure=str(error))
+        log.error(listing.summary(), exc_info=True)
+        return listing
+    new = None
     if fetched_dir is not None:
-        new = [s for s in scenes if not (Path(fetched_dir) / f"{s.scene_id}.tif").exists()]
-        summary += f", {len(new)} new"
-    log.info(summary)
-    return scenes, summary
+        new = sum(not (Path(fetched_dir) / f"{s.scene_id}.tif").exists() for s in listed)
+    listing = Listing(
+        glacier.name,
+        sensor,
+        settings.source,
+        list(listed),
+        getattr(listed, "rejected", []),
+        new=new,
+    )
+    log.info(listing.summary())
+    for row in listing.rejected:
+        log.warning("row rejected: %s", row.reason)
+    return listing
 
 
 # How many runs in a row may retry a scene whose archive failed (timeout, server error).
@@ -111,8 +143,7 @@ def fetch_attempts(output: str | os.PathLike) -> int:
 
 def _count_failed_attempt(output: str, rejection: SceneRejected) -> SceneRejected:
     attempt = fetch_attempts(output) + 1
-    with atomic_path(attempts_path(output)) as tmp:
-        Path(tmp).write_text(str(attempt))
+    write_text(attempts_path(output), str(attempt))
     if attempt >= MAX_FETCH_ATTEMPTS:
         note = f"gave up after {attempt} attempts"
     else:
@@ -145,7 +176,7 @@ def preprocess_stage(
     min_valid_fraction: float,
 ) -> None:
     """One normalized band in [0, 1] with NaN where there is no data."""
-    from calvingfronts.sensors import raster_to_physical
+    from calvingfronts.sensors import raster_to_physical, raster_value_range
 
     with rejecting("preprocess", output, scene):
         raster = read_raster(fetched)
@@ -153,7 +184,7 @@ def preprocess_stage(
         values = raster_to_physical(raster, sensor)
         valid = np.isfinite(values)
         fraction = screen_coverage(valid, fjord_mask(glacier, raster), min_valid_fraction)
-        image = normalize(values, valid, histogram, sensor.value_range)
+        image = normalize(values, valid, histogram, raster_value_range(raster, sensor))
         image[~valid] = np.nan
         tags = {
             **_scene_tags(scene),
@@ -294,12 +325,14 @@ def vectorize_stage(
     except SceneRejected as rejection:
         record.update(status="rejected", **rejection.as_record())
     except (RasterioError, OSError, ValueError) as error:
+        if is_storage_fault(error):
+            raise
         log.exception("scene %s failed at vectorize", scene.scene_id)
         record.update(
             status="rejected", stage="vectorize", reason=f"{type(error).__name__}: {error}"
         )
-    with atomic_path(output) as tmp:
-        Path(tmp).write_text(json.dumps(record, indent=1, sort_keys=True, default=_json_default))
+    # Outside the try: a record that cannot be written fails the job (OutputWriteError).
+    write_text(output, json.dumps(record, indent=1, sort_keys=True, default=_json_default))
     if record["status"] == "rejected":
         log.warning(
             "scene %s rejected at %s: %s", scene.scene_id, record["stage"], record["reason"]

@@ -7,20 +7,28 @@ A rejected scene is still a valid GeoTIFF: a 1 x 1 raster of nodata whose metada
 ``CALVINGFRONTS_REJECTED`` holds the stage and reason. Each per-scene rule therefore has
 exactly one output whatever happens, and :func:`read_raster` raises :class:`SceneRejected`
 when it meets one, so the rejection travels on to the GeoPackage.
+
+Failing to write our own output (a full disk, a lost mount) is never the scene's fault: it
+raises :class:`OutputWriteError`, which no stage turns into a rejection, so the job fails
+and a re-run, once the disk has room, recomputes the scene. Each file is read back before
+it takes its final name, as GDAL does not always report a failed write.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import rasterio
 from affine import Affine
+from rasterio.errors import RasterioError
 
 from calvingfronts.rejection import SceneRejected
 
@@ -38,21 +46,78 @@ def _creation_mode() -> int:
 _CREATION_MODE = _creation_mode()
 
 
+class OutputWriteError(Exception):
+    """One of our own outputs could not be written: the run's fault, not the scene's.
+
+    Deliberately not an OSError, RasterioError or ValueError, which the stages turn into a
+    scene's rejection: this one must fail the job instead.
+    """
+
+    def __init__(self, path: str | os.PathLike, reason: str):
+        super().__init__(f"could not write {path}: {reason}")
+        self.path = str(path)
+
+
+# An OSError with one of these numbers is a fault of where outputs go, whatever raised it.
+OUTPUT_STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
+
+
+def is_storage_fault(error: BaseException) -> bool:
+    """True for a full disk, an exceeded quota or a read-only file system."""
+    return isinstance(error, OSError) and error.errno in OUTPUT_STORAGE_ERRNOS
+
+
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike):
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success."""
+def atomic_path(path: str | os.PathLike, verify: Callable[[str], None] | None = None):
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
+
+    ``verify(tmp)`` reads the written file back and raises if it is not what was meant.
+    Errors of our own file handling (making the temporary file, verifying, renaming) and a
+    full or read-only disk are raised as :class:`OutputWriteError`. Other errors raised in
+    the block are the caller's to judge and pass unchanged: a download that broke off is
+    an OSError too, and is the archive's fault, not the disk's.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
+    tmp = None
     try:
-        yield tmp
-        # mkstemp makes the file private (0600); products are shared like any other file.
-        os.chmod(tmp, _CREATION_MODE)
-        os.replace(tmp, path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+            os.close(fd)
+        except OSError as error:
+            raise OutputWriteError(path, f"{type(error).__name__}: {error}") from error
+        try:
+            yield tmp
+        except OSError as error:
+            if is_storage_fault(error):
+                raise OutputWriteError(path, f"{type(error).__name__}: {error}") from error
+            raise
+        try:
+            if verify is not None:
+                verify(tmp)
+            # mkstemp makes the file private (0600); products are shared like any other file.
+            os.chmod(tmp, _CREATION_MODE)
+            os.replace(tmp, path)
+        except (OSError, RasterioError) as error:
+            raise OutputWriteError(path, f"{type(error).__name__}: {error}") from error
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+
+def write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, checked by reading it back."""
+
+    def verify(tmp: str) -> None:
+        if Path(tmp).read_text() != text:
+            raise OSError(f"{tmp} does not read back as written")
+
+    try:
+        with atomic_path(path, verify=verify) as tmp:
+            Path(tmp).write_text(text)
+    except OSError as error:  # writing our own file: never the scene's fault
+        raise OutputWriteError(path, f"{type(error).__name__}: {error}") from error
 
 
 @dataclass
@@ -89,13 +154,35 @@ def write_raster(path: str | os.PathLike, raster: Raster) -> None:
     }
     if profile["tiled"]:
         profile.update(blockxsize=256, blockysize=256)
-    with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
-        dst.write(data)
-        if raster.scales is not None:
-            dst.scales = raster.scales
-        if raster.offsets is not None:
-            dst.offsets = raster.offsets
-        dst.update_tags(**{k: str(v) for k, v in raster.tags.items()})
+
+    def verify(tmp: str) -> None:
+        _verify_raster(tmp, data.shape)
+
+    # The dataset is closed (flushed) before atomic_path verifies and renames it. Any error
+    # here is in writing our own file (GDAL's "Write failed" on a full disk carries no
+    # errno): never the scene's fault.
+    try:
+        with atomic_path(path, verify=verify) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+            dst.write(data)
+            if raster.scales is not None:
+                dst.scales = raster.scales
+            if raster.offsets is not None:
+                dst.offsets = raster.offsets
+            dst.update_tags(**{k: str(v) for k, v in raster.tags.items()})
+    except (OSError, RasterioError) as error:
+        raise OutputWriteError(path, f"{type(error).__name__}: {error}") from error
+
+
+def _verify_raster(path: str, shape: tuple[int, int, int]) -> None:
+    """Reopen a written raster and decode every block: GDAL may report a failed write
+    (e.g. on a full disk) only as a log message and leave a truncated file."""
+    with rasterio.open(path) as src:
+        if (src.count, src.height, src.width) != shape:
+            raise OSError(
+                f"{path} reads back as {src.count} x {src.height} x {src.width}, "
+                f"not {' x '.join(map(str, shape))}"
+            )
+        src.read()
 
 
 def write_rejected(
@@ -130,12 +217,16 @@ def read_raster(path: str | os.PathLike) -> Raster:
         )
 
 
-def warp_to_grid(dataset, grid, bands=(1,), resampling=None) -> tuple[np.ndarray, float]:
+def warp_to_grid(
+    dataset, grid, bands=(1,), resampling=None, nodata: float | None = None
+) -> tuple[np.ndarray, float]:
     """Read ``bands`` of an open rasterio dataset resampled onto a GlacierGrid.
 
     Only the part of the source that covers the grid is read (through a warped VRT), which
     matters for remote Cloud-Optimized GeoTIFFs. Returns float32 ``(bands, rows, cols)``
-    with NaN where the source has no data, and NaN as the nodata value.
+    with NaN where the source has no data, and NaN as the nodata value. ``nodata`` is the
+    source's fill value where it differs from the one the file declares (or declares none),
+    e.g. Landsat-7 SLC-off stripes written into the file as 0.
     """
     from rasterio.enums import Resampling
     from rasterio.vrt import WarpedVRT
@@ -148,14 +239,14 @@ def warp_to_grid(dataset, grid, bands=(1,), resampling=None) -> tuple[np.ndarray
         coarser = bool(source_size) and dataset.crs.is_projected and source_size < grid.pixel_size
         resampling = Resampling.average if coarser else Resampling.bilinear
     if dataset.crs is None:
-        return _warp_gcps(dataset, grid, bands, resampling), float("nan")
+        return _warp_gcps(dataset, grid, bands, resampling, nodata), float("nan")
     vrt_options = {
         "crs": grid.crs,
         "transform": grid.transform,
         "width": grid.width,
         "height": grid.height,
         "resampling": resampling,
-        "src_nodata": dataset.nodata,
+        "src_nodata": dataset.nodata if nodata is None else nodata,
         "nodata": np.nan,
         "dtype": "float32",
     }
@@ -165,7 +256,7 @@ def warp_to_grid(dataset, grid, bands=(1,), resampling=None) -> tuple[np.ndarray
     return filled, float("nan")
 
 
-def _warp_gcps(dataset, grid, bands, resampling) -> np.ndarray:
+def _warp_gcps(dataset, grid, bands, resampling, nodata=None) -> np.ndarray:
     """Resample a raster referenced by ground control points (e.g. SAR in slant geometry).
 
     A warped VRT with a destination transform returns only fill for such files, so the
@@ -174,7 +265,11 @@ def _warp_gcps(dataset, grid, bands, resampling) -> np.ndarray:
     from rasterio.warp import reproject
 
     gcps, gcp_crs = dataset.gcps
-    source = dataset.read(indexes=list(bands), masked=True).astype(np.float32).filled(np.nan)
+    if nodata is None:
+        source = dataset.read(indexes=list(bands), masked=True).astype(np.float32).filled(np.nan)
+    else:
+        raw = dataset.read(indexes=list(bands))
+        source = np.where(raw == nodata, np.nan, raw).astype(np.float32)
     target = np.full((len(bands), grid.height, grid.width), np.nan, dtype=np.float32)
     reproject(
         source,

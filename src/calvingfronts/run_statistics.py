@@ -76,8 +76,11 @@ def scene_fates(
     if not rows:
         return pandas.DataFrame(columns=["sensor", "scene_id", "stage", "reason"])
     fates = pandas.concat(rows, ignore_index=True)
-    fates = fates.drop_duplicates(["sensor", "scene_id"], keep="first")
-    return fates.reset_index(drop=True)
+    # A manifest row set aside at listing is no scene of the run (its scene_id may be empty
+    # or repeat a listed scene's): each counts on its own.
+    listing = fates["stage"] == "list"
+    scenes = fates[~listing].drop_duplicates(["sensor", "scene_id"], keep="first")
+    return pandas.concat([fates[listing], scenes]).reset_index(drop=True)
 
 
 def _stages(fates: pandas.DataFrame) -> list[str]:

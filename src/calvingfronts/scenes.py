@@ -8,9 +8,11 @@ unknown) and ``properties`` (a JSON object of source-specific details, such as a
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -44,9 +46,28 @@ def format_utc(value: datetime) -> str:
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# Letters that Unicode does not decompose into a base letter and an accent; the old
+# Greenlandic kra became q in the 1973 orthography.
+_LETTERS = str.maketrans(
+    {"æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "ß": "ss", "ð": "d", "Ð": "D", "þ": "th",
+     "Þ": "TH", "ł": "l", "Ł": "L", "œ": "oe", "Œ": "OE", "ĸ": "q"}
+)  # fmt: skip
+
+
 def safe_scene_id(text: str) -> str:
-    """A scene id usable as a file name: other characters become ``_``."""
-    cleaned = re.sub(r"[^A-Za-z0-9_.\-]", "_", text).strip("._-")
+    """A scene id usable as a file name and a Snakemake wildcard, readable: accents are
+    dropped (``scène`` -> ``scene``, ``Storstrømmen`` -> ``Storstrommen``) and each run of
+    other characters becomes one ``_``. Letters of other scripts cannot be spelt in these
+    characters: where any are dropped, a short hash of the whole name keeps the id its own.
+    Distinct names may still meet in one id (``scène``, ``scene``): whoever lists the scenes
+    must refuse duplicates."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LETTERS))
+    unaccented = "".join(c for c in decomposed if not unicodedata.combining(c))
+    dropped = re.findall(r"[^A-Za-z0-9_.\-]", unaccented)
+    cleaned = re.sub(r"[^A-Za-z0-9_.\-]+", "_", unaccented).strip("._-")
+    if any(c.isalnum() for c in dropped):
+        digest = hashlib.sha1(text.encode()).hexdigest()[:8]
+        cleaned = f"{cleaned}_{digest}" if cleaned else f"scene_{digest}"
     if not cleaned:
         raise ValueError(f"cannot make a scene id from {text!r}")
     return cleaned

@@ -49,6 +49,16 @@ SENSORS: dict[str, Sensor] = {
 # numbers), power (sigma0/gamma0, linear) or already decibels.
 SAR_QUANTITIES = ("amplitude", "power", "db")
 
+# What a band's numbers are: the archive's encoding of the sensor's physical quantity, or
+# the brightness of an already-stretched 8-bit display image (a quick-look, a figure, an
+# export from a GIS), which no scale turns into reflectance or backscatter. Display values
+# are taken as they are: the `none` histogram treatment maps 0-255 onto [0, 1], as training
+# does with its 8-bit PNG images, and `equalize` equalizes them like those images.
+VALUE_KINDS = ("physical", "display")
+DISPLAY_RANGE = (0.0, 255.0)
+# The raster tag that marks a fetched band's values as display values.
+VALUES_TAG = "VALUES"
+
 
 def get_sensor(name: str) -> Sensor:
     try:
@@ -58,9 +68,30 @@ def get_sensor(name: str) -> Sensor:
         raise KeyError(f"unknown sensor {name!r}; known sensors: {known}") from None
 
 
+def is_display(raster) -> bool:
+    """Whether a fetched raster holds display values (tag ``VALUES=display``)."""
+    return raster.tags.get(VALUES_TAG, "physical") == "display"
+
+
+def raster_value_range(raster, sensor: Sensor) -> tuple[float, float]:
+    """The range of :func:`raster_to_physical`'s values that `none` maps onto [0, 1]."""
+    return DISPLAY_RANGE if is_display(raster) else sensor.value_range
+
+
+def display_values(raw: np.ndarray, nodata: float | None = None) -> np.ndarray:
+    """An 8-bit display band as float32, unchanged but for NaN where there is no data."""
+    values = raw.astype(np.float32)
+    if nodata is not None and not np.isnan(nodata):
+        values[raw == nodata] = np.nan
+    return values
+
+
 def raster_to_physical(raster, sensor: Sensor) -> np.ndarray:
     """The first band of a :class:`calvingfronts.raster_io.Raster` in physical units,
-    decoded with the raster's own nodata, scale, offset and ``SAR_QUANTITY`` tag."""
+    decoded with the raster's own nodata, scale, offset and ``SAR_QUANTITY`` tag; display
+    values (:func:`is_display`) come back as they are, in :data:`DISPLAY_RANGE`."""
+    if is_display(raster):
+        return display_values(raster.data[0], nodata=raster.nodata)
     return to_physical(
         raster.data[0],
         sensor,

@@ -31,7 +31,7 @@ import shapely
 from calvingfronts.config import GlacierConfig
 from calvingfronts.grid import GLACIER_CRS
 from calvingfronts.positions import front_positions
-from calvingfronts.raster_io import atomic_path
+from calvingfronts.raster_io import OutputWriteError, atomic_path
 from calvingfronts.screening import ScreeningSettings
 
 FRONT_COLUMNS = [
@@ -152,38 +152,64 @@ def write_time_series(
     screened: geopandas.GeoDataFrame | None = None,
     positions: geopandas.GeoDataFrame | None = None,
 ) -> None:
-    """Write the layers into one GeoPackage, replacing ``path`` only when complete."""
+    """Write the layers into one GeoPackage, replacing ``path`` only when complete and
+    read back whole (a full disk raises :class:`calvingfronts.raster_io.OutputWriteError`)."""
     import pyogrio
 
-    with atomic_path(path) as tmp:
-        # The temporary name must end in .gpkg for GDAL to pick the driver.
-        staging = f"{tmp}.gpkg"
-        try:
-            # GeoPackage 1.3: readable by the older GDAL and QGIS releases still common on
-            # clusters (GDAL < 3.7 reads 1.4 files only "partially").
-            pyogrio.write_dataframe(
-                fronts,
-                staging,
-                layer="fronts",
-                driver="GPKG",
-                geometry_type="LineString",
-                dataset_options={"VERSION": "1.3"},
-            )
-            if screened is not None:
+    layers = {"fronts": fronts, "screened": screened, "rejected": rejected, "positions": positions}
+    expected = {name: len(frame) for name, frame in layers.items() if frame is not None}
+    try:
+        with atomic_path(path) as tmp:
+            # The temporary name must end in .gpkg for GDAL to pick the driver.
+            staging = f"{tmp}.gpkg"
+            try:
+                # GeoPackage 1.3: readable by the older GDAL and QGIS releases still common on
+                # clusters (GDAL < 3.7 reads 1.4 files only "partially").
                 pyogrio.write_dataframe(
-                    screened, staging, layer="screened", driver="GPKG", geometry_type="LineString"
+                    fronts,
+                    staging,
+                    layer="fronts",
+                    driver="GPKG",
+                    geometry_type="LineString",
+                    dataset_options={"VERSION": "1.3"},
                 )
-            pyogrio.write_dataframe(
-                rejected, staging, layer="rejected", driver="GPKG", append=False
-            )
-            if positions is not None:
+                if screened is not None:
+                    pyogrio.write_dataframe(
+                        screened,
+                        staging,
+                        layer="screened",
+                        driver="GPKG",
+                        geometry_type="LineString",
+                    )
                 pyogrio.write_dataframe(
-                    positions, staging, layer="positions", driver="GPKG", geometry_type="Point"
+                    rejected, staging, layer="rejected", driver="GPKG", append=False
                 )
-            os.replace(staging, tmp)
-        finally:
-            if os.path.exists(staging):
-                os.unlink(staging)
+                if positions is not None:
+                    pyogrio.write_dataframe(
+                        positions, staging, layer="positions", driver="GPKG", geometry_type="Point"
+                    )
+                _verify_gpkg(staging, expected)
+                os.replace(staging, tmp)
+            finally:
+                if os.path.exists(staging):
+                    os.unlink(staging)
+    except OSError as error:  # writing our own file: never a scene's fault
+        raise OutputWriteError(path, f"{type(error).__name__}: {error}") from error
+
+
+def _verify_gpkg(path: str, expected: dict[str, int]) -> None:
+    """Raise OSError unless the GeoPackage at ``path`` has each layer with its row count."""
+    import pyogrio
+
+    try:
+        found = {
+            name: pyogrio.read_info(path, layer=name)["features"]
+            for name, _ in pyogrio.list_layers(path)
+        }
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as error:
+        raise OSError(f"{path} does not read back as a GeoPackage: {error}") from error
+    if found != expected:
+        raise OSError(f"{path} reads back with layers {found}, not {expected}")
 
 
 def write_positions(
@@ -195,5 +221,17 @@ def write_positions(
         table.assign(acquired=table["acquired"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")).to_csv(
             tmp, index=False, float_format="%.6g"
         )
-    with atomic_path(parquet_path) as tmp:
+    with atomic_path(parquet_path, verify=lambda tmp: _verify_parquet(tmp, len(table))) as tmp:
         table.to_parquet(tmp, index=False)
+
+
+def _verify_parquet(path: str, rows: int) -> None:
+    """Raise OSError unless the Parquet file's footer reads back with ``rows`` rows."""
+    import pyarrow.parquet
+
+    try:
+        found = pyarrow.parquet.read_metadata(path).num_rows
+    except pyarrow.ArrowInvalid as error:
+        raise OSError(f"{path} does not read back as Parquet: {error}") from error
+    if found != rows:
+        raise OSError(f"{path} reads back with {found} rows, not {rows}")

@@ -27,6 +27,7 @@ import numpy as np
 import pandas
 
 from calvingfronts.grid import GLACIER_CRS
+from calvingfronts.help_text import plain
 from calvingfronts.positions import front_positions
 from calvingfronts.raster_io import atomic_path
 from calvingfronts.screening import ScreeningSettings
@@ -139,13 +140,21 @@ def trace_series_main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(
         prog="calvingfronts trace-series",
-        description=__doc__,
+        description=plain(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--traces", required=True, type=Path)
+    parser.add_argument(
+        "--traces", required=True, type=Path, help="vector file of traces with a date column"
+    )
     parser.add_argument("--glacier", required=True, help="configured glacier (its centreline)")
-    parser.add_argument("--config", default="config/config.yaml")
-    parser.add_argument("--out-dir", type=Path)
+    parser.add_argument(
+        "--config",
+        default="config/config.yaml",
+        help="the workflow's configuration (default: config/config.yaml)",
+    )
+    parser.add_argument(
+        "--out-dir", type=Path, help="folder of the outputs (default: results/traces/GLACIER)"
+    )
     args = parser.parse_args(argv)
     config = _load_config(args.config)
     try:

@@ -3,13 +3,26 @@ import functools
 import hashlib
 import json
 import os
+import sys
+import time
 from datetime import date
 from pathlib import Path
 
-from calvingfronts.config import ConfigError, check_config, glacier_config
+from calvingfronts.config import (
+    ConfigError,
+    check_config,
+    enabled_sensors,
+    glacier_config,
+)
+from calvingfronts.fetch_key import fetch_key
+from calvingfronts.listing import failed_listings, listing_record_path
 from calvingfronts.pipeline import fetch_attempts
+from calvingfronts.run_summary import GlacierOutputs, end_of_run
 from calvingfronts.scenes import read_manifest
 from calvingfronts.uncertainty import read_calibration
+
+# What this run wrote is what its end-of-run summary reports (print_run_summary).
+RUN_STARTED = time.time()
 
 # Refuse an invalid configuration before any job runs, naming the key.
 try:
@@ -29,7 +42,8 @@ LIVE_SOURCES = {"stac", "asf"}
 
 
 def glacier_sensors(glacier):
-    return list(config["glaciers"][glacier].get("sensors") or {})
+    """The glacier's sensors, less those switched off with `enabled: false`."""
+    return enabled_sensors(config["glaciers"][glacier])
 
 
 def listing_params(wildcards):
@@ -80,15 +94,26 @@ def scene_manifest(wildcards):
     return ancient(manifest_path(wildcards.glacier, wildcards.sensor))
 
 
-def scene_json(wildcards):
-    """The scene's manifest record: a job reruns only when its own record changes."""
+def listed_scene(wildcards):
     scenes = listed_scenes(wildcards.glacier, wildcards.sensor)
     if wildcards.scene_id not in scenes:
         raise WorkflowError(
             f"scene {wildcards.scene_id} is not listed in "
             f"{manifest_path(wildcards.glacier, wildcards.sensor)}"
         )
-    return scenes[wildcards.scene_id].to_json()
+    return scenes[wildcards.scene_id]
+
+
+def scene_json(wildcards):
+    """The scene's manifest record: a job reruns only when its own record changes."""
+    return listed_scene(wildcards).to_json()
+
+
+def fetched_scene_json(wildcards):
+    """The scene's record, for a local file with its size and time stamp: a file added or
+    replaced after its fetch (e.g. after a rejection) is fetched again on the next run.
+    """
+    return fetch_key(listed_scene(wildcards))
 
 
 def glacier_front_records(wildcards):
@@ -110,6 +135,22 @@ def glacier_manifests(wildcards):
         f"results/{wildcards.glacier}/manifests/{sensor}.csv"
         for sensor in glacier_sensors(wildcards.glacier)
     ]
+
+
+def glacier_listings(wildcards):
+    """The listing record of each of a glacier's sensors: rows set aside, failed archives."""
+    return [
+        str(listing_record_path(manifest_path(wildcards.glacier, sensor)))
+        for sensor in glacier_sensors(wildcards.glacier)
+    ]
+
+
+def failed_listings_so_far(wildcards):
+    """Failed listings of the sensor so far: a new failure changes it, and Snakemake
+    reruns a job whose parameters changed, so the next run lists the sensor again."""
+    return failed_listings(
+        listing_record_path(manifest_path(wildcards.glacier, wildcards.sensor))
+    )
 
 
 GEOMETRY_KEYS = ("fjord", "centreline", "box", "flow_azimuth")
@@ -183,3 +224,20 @@ def glacier_plots(glacier):
         f"results/{glacier}/plots/{name}"
         for name in ("position.png", "front_map.png", "run_statistics.html")
     ]
+
+
+# End of the run (`onsuccess:`/`onerror:` in the Snakefile).
+def print_run_summary(exit_on_failed_listing):
+    """Print what became of the scenes of each glacier this run touched; a failed listing
+    ends the run with a non-zero exit and one line naming the sensors (no traceback)."""
+    glaciers = [
+        GlacierOutputs.of(glacier, glacier_sensors(glacier))
+        for glacier in config["glaciers"]
+    ]
+    text, failed = end_of_run(glaciers, RUN_STARTED)
+    if text:
+        print(text, file=sys.stderr)
+    if failed and exit_on_failed_listing:
+        sys.exit(failed)
+    if failed:
+        print(failed, file=sys.stderr)

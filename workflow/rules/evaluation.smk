@@ -1,5 +1,5 @@
 rule synthetic_truth:
-    # The true fronts of a glacier whose scenes come from the synthetic source.
+    """The true fronts of a glacier whose scenes come from the synthetic source."""
     input:
         manifests=glacier_manifests,
     output:
@@ -15,6 +15,7 @@ rule synthetic_truth:
 
 
 rule evaluate_fronts:
+    """Distances between a glacier's fronts and its synthetic true fronts, as JSON."""
     input:
         fronts="results/{glacier}_fronts.gpkg",
         truth="results/{glacier}_synthetic_truth.gpkg",

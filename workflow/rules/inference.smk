@@ -1,4 +1,5 @@
 rule infer_front:
+    """Front probability of one scene from the ONNX model and its member views."""
     input:
         manifest=scene_manifest,
         image="results/{glacier}/preprocessed/{sensor}/{scene_id}.tif",

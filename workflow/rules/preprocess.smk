@@ -1,4 +1,5 @@
 rule preprocess_scene:
+    """One scene as a normalized band in [0, 1]; too little valid area rejects it."""
     input:
         manifest=scene_manifest,
         scene="results/{glacier}/scenes/{sensor}/{scene_id}.tif",

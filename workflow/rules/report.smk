@@ -4,6 +4,7 @@
 
 
 rule plot_fronts:
+    """A glacier's position plot, front map and run statistics, for the report."""
     input:
         gpkg="results/{glacier}_fronts.gpkg",
         fjord=lambda wildcards: config["glaciers"][wildcards.glacier]["fjord"],

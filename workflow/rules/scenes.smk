@@ -1,9 +1,10 @@
 checkpoint list_scenes:
-    # The one place where the scene list is dynamic: it depends on the archive.
+    """The scenes of one glacier and sensor, asked of its archive: the dynamic scene list."""
     input:
         local_manifest=local_manifest,
     output:
         manifest="results/{glacier}/manifests/{sensor}.csv",
+        listing="results/{glacier}/manifests/{sensor}.listing.json",
     log:
         "results/logs/{glacier}/list_scenes/{sensor}.log",
     benchmark:
@@ -13,11 +14,14 @@ checkpoint list_scenes:
     params:
         listing=listing_params,
         fetched=lambda wildcards: f"results/{wildcards.glacier}/scenes/{wildcards.sensor}",
+        # A failed listing raises the count: the next run lists the sensor again.
+        failed_listings=failed_listings_so_far,
     script:
         "../scripts/list_scenes.py"
 
 
 rule fetch_scene:
+    """One scene's pixels resampled onto the glacier's grid; archive faults are retried."""
     input:
         manifest=scene_manifest,
     output:
@@ -30,7 +34,8 @@ rule fetch_scene:
     conda:
         "../../envs/workflow.yaml"
     params:
-        scene=scene_json,
+        # With a local file's size and time stamp: a file fixed after its rejection is retried.
+        scene=fetched_scene_json,
         failed_attempts=failed_fetch_attempts,
     script:
         "../scripts/fetch_scene.py"

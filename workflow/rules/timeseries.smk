@@ -1,6 +1,8 @@
 rule merge_fronts:
+    """A glacier's fronts, screened, with rejections and positions: the GeoPackage."""
     input:
         fronts=glacier_front_records,
+        listings=glacier_listings,
         outlines=glacier_outline_files,
     output:
         gpkg="results/{glacier}_fronts.gpkg",

@@ -4,6 +4,7 @@
 
 
 rule train:
+    """Train the front-detection network and export it as ONNX with its model card."""
     input:
         data=training_data,
     output:

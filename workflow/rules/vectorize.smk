@@ -1,4 +1,5 @@
 rule vectorize_front:
+    """The front line of one scene with its quality and uncertainty, or why none."""
     input:
         manifest=scene_manifest,
         probability="results/{glacier}/probability/{sensor}/{scene_id}.tif",

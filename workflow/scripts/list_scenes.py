@@ -1,17 +1,22 @@
-"""Snakemake adapter: list one sensor's scenes of a glacier into the manifest."""
+"""Snakemake adapter: list one sensor's scenes of a glacier into the manifest, and write the
+listing record beside it (rows set aside, or why the archive could not be listed)."""
 
 import sys
 
 from calvingfronts import logs
 from calvingfronts.config import glacier_config
+from calvingfronts.listing import write_listing_record
 from calvingfronts.pipeline import list_stage
 from calvingfronts.scenes import write_manifest
 
 logs.configure(snakemake.log[0])
 glacier = glacier_config(snakemake.config, snakemake.wildcards.glacier)
-scenes, summary = list_stage(
+listing = list_stage(
     snakemake.config, glacier, snakemake.wildcards.sensor, fetched_dir=snakemake.params.fetched
 )
-write_manifest(scenes, snakemake.output.manifest)
+# A failed listing still writes both: an empty manifest lets the glacier's other sensors and
+# its merge go on; the record makes the run end non-zero and the next run list again.
+write_manifest(listing.scenes, snakemake.output.manifest)
+write_listing_record(listing.record(snakemake.params.failed_listings), snakemake.output.listing)
 # Shown in Snakemake's own output: the progress a user watches.
-print(summary, file=sys.stderr)
+print(listing.summary(), file=sys.stderr)

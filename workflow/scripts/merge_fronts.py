@@ -5,6 +5,7 @@ import logging
 
 from calvingfronts import logs
 from calvingfronts.config import glacier_config
+from calvingfronts.listing import listing_rejections, read_listing_record
 from calvingfronts.screening import ScreeningSettings
 from calvingfronts.timeseries import (
     build_time_series,
@@ -15,7 +16,14 @@ from calvingfronts.timeseries import (
 )
 
 logs.configure(snakemake.log[0])
-fronts, rejected = build_time_series(read_records(snakemake.input.fronts))
+log = logging.getLogger("merge_fronts")
+listings = [read_listing_record(path) for path in snakemake.input.listings]
+for listing in listings:
+    if listing["status"] == "failed":
+        log.error("%s: not listed: %s", listing["sensor"], listing["reason"])
+# Manifest rows the listing set aside join the scenes' records (stage "list").
+records = read_records(snakemake.input.fronts) + listing_rejections(listings)
+fronts, rejected = build_time_series(records)
 series = screen_time_series(
     fronts,
     rejected,
@@ -32,7 +40,6 @@ write_time_series(
 write_positions(
     series.positions, snakemake.output.positions_csv, snakemake.output.positions_parquet
 )
-log = logging.getLogger("merge_fronts")
 log.info(
     "%s: %d front(s) kept, %d screened, %d rejected scene(s)",
     snakemake.output.gpkg,

@@ -11,7 +11,8 @@ Every source is a module with two functions:
     that cannot be had, with the reason.
 
 ``options`` is the source's block of the config (``sources.<name>``) overlaid with the
-sensor's own settings for this glacier.
+sensor's own settings for this glacier. Each module also has ``OPTIONS``, the names of every
+option it reads: the one list that :mod:`calvingfronts.config` checks those blocks against.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ def get_source(name: str) -> ModuleType:
     except KeyError:
         known = ", ".join(sorted(SOURCE_MODULES))
         raise KeyError(f"unknown source {name!r}; known sources: {known}") from None
+
+
+def known_options(name: str) -> frozenset[str]:
+    """The option names source ``name`` reads (in ``sources.<name>`` or a sensor's block)."""
+    return frozenset(get_source(name).OPTIONS)
 
 
 def source_options(config: dict, source: str, sensor_options: dict) -> dict:

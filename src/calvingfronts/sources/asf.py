@@ -36,6 +36,7 @@ from calvingfronts.raster_io import Raster
 from calvingfronts.rejection import SceneRejected
 from calvingfronts.scenes import Scene, format_utc, parse_utc, safe_scene_id
 from calvingfronts.sources.http import (
+    HTTP_OPTIONS,
     ArchiveError,
     DownloadError,
     HttpSettings,
@@ -76,6 +77,23 @@ DEFAULT_SENSOR_OPTIONS: dict[str, dict] = {
     # ASF's ALOS RTC products leave out Greenland; L1.5 is listed so users see why.
     "alos1": {"platform": "ALOS", "processing_levels": ["RTC_HI_RES", "RTC_LOW_RES", "L1.5"]},
     "alos2": {"platform": "ALOS-2", "processing_levels": None},
+}
+
+# Every option this source reads, in `sources.asf` or a sensor's block; any other key is
+# refused by calvingfronts.config (a typo must not silently mean a default).
+OPTIONS = HTTP_OPTIONS | {
+    "search_url",
+    "max_results",
+    "platform",
+    "processing_levels",
+    "beam_modes",
+    "polarizations",
+    "usable_levels",
+    "download_dir",
+    "keep_downloads",
+    "resampling",
+    "nodata",
+    "sar_quantity",
 }
 
 _NEEDS_PROCESSING = {

@@ -53,6 +53,10 @@ class DownloadError(ArchiveError):
         self.retryable = retryable
 
 
+# The options HttpSettings reads; every source that talks HTTP accepts them.
+HTTP_OPTIONS = frozenset({"timeout", "retries", "backoff", "download_time_limit"})
+
+
 @dataclass(frozen=True)
 class HttpSettings:
     """How patiently to talk to an archive, read from a source's options."""

@@ -42,6 +42,7 @@ from calvingfronts.rejection import SceneRejected
 from calvingfronts.scenes import Scene, format_utc, parse_utc, safe_scene_id
 from calvingfronts.sensors import get_sensor
 from calvingfronts.sources.http import (
+    HTTP_OPTIONS,
     ArchiveError,
     HttpSettings,
     describe,
@@ -117,6 +118,31 @@ DEFAULT_SENSOR_OPTIONS: dict[str, dict] = {
 }
 
 SIGNERS = ("planetary_computer",)
+
+# Every option this source reads, in `sources.stac` or a sensor's block; any other key is
+# refused by calvingfronts.config (a typo must not silently mean a default).
+OPTIONS = HTTP_OPTIONS | {
+    "url",
+    "collection",
+    "assets",
+    "platforms",
+    "max_cloud_cover",
+    "max_aoi_cloud_cover",
+    "page_size",
+    "max_items",
+    "search_method",
+    "resampling",
+    "sign",
+    "qa_asset",
+    "qa_kind",
+    "qa_nodata",
+    "cloud_bits",
+    "cloud_classes",
+    "scale",
+    "offset",
+    "nodata",
+    "sar_quantity",
+}
 
 
 def sensor_options(sensor: str, options: dict) -> dict:

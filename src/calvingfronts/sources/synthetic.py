@@ -37,6 +37,10 @@ DEFAULT_REVISIT_DAYS = {
 }
 DEFAULT_MIN_SUN_ELEVATION = 5.0
 
+# Every option this source reads, in `sources.synthetic` or a sensor's block; any other key
+# is refused by calvingfronts.config (a typo must not silently mean a default).
+OPTIONS = frozenset({"seed", "revisit_days", "min_sun_elevation"})
+
 
 def _seed(options: dict) -> int:
     return int(options.get("seed", 0))
