@@ -333,3 +333,18 @@ def test_an_extra_configfile_switches_a_sensor_off(tmp_path):
 
     assert listings() == "2"  # landsat8 and sentinel1
     assert listings("only_sar.yaml") == "1"
+
+
+@pytest.mark.parametrize(
+    "change, named",
+    [
+        (lambda t: t["data"][0].update(pth="x"), "pth"),
+        (lambda t: t["data"][1].update(kind="syntetic"), "syntetic"),
+        (lambda t: t["augment"].update(pixel_size_rnge_m=[1, 2]), "pixel_size_rnge_m"),
+        (lambda t: t["stages"][0]["augment"].update(flipp=True), "flipp"),
+    ],
+)
+def test_typos_deep_in_the_training_settings_are_refused_by_name(workflow_config, change, named):
+    change(workflow_config["training"])
+    with pytest.raises(ConfigError, match=named):
+        check_config(workflow_config)

@@ -88,6 +88,21 @@ class TrainConfig:
             raise ValueError("batch_size must be >= 2 (BatchNorm, ASPP image pooling)")
         if self.select_best and self.average_epochs > 1:
             raise ValueError("select_best and average_epochs exclude each other: pick one")
+        from calvingfronts.training.augment import AugmentConfig
+        from calvingfronts.training.data import check_data_entry
+
+        for i, entry in enumerate(self.data, 1):
+            check_data_entry(entry, f"training data entry {i}")
+        augment_keys = {f.name for f in fields(AugmentConfig)}
+        for where, augment in [("augment", self.augment)] + [
+            (f"stage {i} augment", stage.get("augment") or {})
+            for i, stage in enumerate(self.stages, 1)
+        ]:
+            wrong = sorted(set(augment) - augment_keys)
+            if wrong:
+                raise ValueError(
+                    f"training {where}: unknown keys {wrong}; known: {sorted(augment_keys)}"
+                )
         known = {f.name for f in fields(self)} - set(STAGE_FIXED_KEYS)
         for i, stage in enumerate(self.stages, 1):
             wrong = sorted(set(stage) - known)

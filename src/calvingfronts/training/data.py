@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 from calvingfronts.training.datasets import (
     load_caffe,
     load_frontlearning,
@@ -11,21 +13,40 @@ from calvingfronts.training.datasets import (
 from calvingfronts.training.samples import FrontSample
 
 
+def _loaders() -> dict:
+    """The loader of each ``kind`` of data entry; its parameters are the entry's keys."""
+    from calvingfronts.training.synthetic_data import synthetic_samples
+
+    return {
+        "frontlearning": load_frontlearning,
+        "caffe": load_caffe,
+        "geotiff": load_geotiffs,
+        "synthetic": synthetic_samples,
+    }
+
+
+# Keys every data entry may have besides its loader's parameters.
+ENTRY_KEYS = ("kind", "weight")
+
+
+def check_data_entry(entry: dict, where: str = "data entry") -> None:
+    """Refuse an unknown ``kind`` or a key its loader does not take, naming them: a typo
+    must fail when the configuration is checked, not hours into a run."""
+    loaders = _loaders()
+    kind = entry.get("kind")
+    if kind not in loaders:
+        raise ValueError(f"{where}: unknown data kind {kind!r} ({', '.join(loaders)})")
+    known = set(inspect.signature(loaders[kind]).parameters) | set(ENTRY_KEYS)
+    unknown = sorted(set(entry) - known)
+    if unknown:
+        raise ValueError(f"{where} ({kind}): unknown keys {unknown}; known: {sorted(known)}")
+
+
 def load_source(entry: dict) -> list[FrontSample]:
     """Samples of one ``data`` entry of the training config."""
-    kind = entry.get("kind")
-    options = {k: v for k, v in entry.items() if k not in ("kind", "weight")}
-    if kind == "frontlearning":
-        return load_frontlearning(**options)
-    if kind == "caffe":
-        return load_caffe(**options)
-    if kind == "geotiff":
-        return load_geotiffs(**options)
-    if kind == "synthetic":
-        from calvingfronts.training.synthetic_data import synthetic_samples
-
-        return synthetic_samples(**options)
-    raise ValueError(f"unknown data kind {kind!r} (frontlearning, caffe, geotiff, synthetic)")
+    check_data_entry(entry)
+    options = {k: v for k, v in entry.items() if k not in ENTRY_KEYS}
+    return _loaders()[entry["kind"]](**options)
 
 
 def load_data(entries: list[dict], validation_glaciers) -> tuple[list, list[FrontSample], dict]:
