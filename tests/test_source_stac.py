@@ -16,7 +16,7 @@ from calvingfronts.config import SensorSettings
 from calvingfronts.rejection import SceneRejected
 from calvingfronts.scenes import Scene
 from calvingfronts.sensors import SENSORS, to_physical
-from calvingfronts.sources import stac
+from calvingfronts.sources import grid_read, stac
 from calvingfronts.sources.http import ArchiveError
 
 # The loopback archives (tests/servers); tests/conftest.py may import the same fixtures.
@@ -55,10 +55,10 @@ def fraction_read(archive, scene: Scene) -> tuple[int, int]:
 
 
 def test_choose_overview_takes_the_coarsest_level_still_fine_enough():
-    assert stac.choose_overview(10.0, [2, 4, 8], 30.0) == 0  # 20 m overview for a 30 m grid
-    assert stac.choose_overview(10.0, [2, 4, 8], 40.0) == 1
-    assert stac.choose_overview(10.0, [2, 4, 8], 10.0) is None
-    assert stac.choose_overview(30.0, [], 30.0) is None
+    assert grid_read.choose_overview(10.0, [2, 4, 8], 30.0) == 0  # 20 m overview for a 30 m grid
+    assert grid_read.choose_overview(10.0, [2, 4, 8], 40.0) == 1
+    assert grid_read.choose_overview(10.0, [2, 4, 8], 10.0) is None
+    assert grid_read.choose_overview(30.0, [], 30.0) is None
 
 
 def test_datetime_interval_covers_whole_days_and_open_end_means_now():

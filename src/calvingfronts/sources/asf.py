@@ -35,6 +35,7 @@ from calvingfronts.grid import GlacierGrid
 from calvingfronts.raster_io import Raster
 from calvingfronts.rejection import SceneRejected
 from calvingfronts.scenes import Scene, format_utc, parse_utc, safe_scene_id
+from calvingfronts.sources.grid_read import read_onto_grid
 from calvingfronts.sources.http import (
     HTTP_OPTIONS,
     ArchiveError,
@@ -48,7 +49,7 @@ from calvingfronts.sources.http import (
     redact_url,
     request_json,
 )
-from calvingfronts.sources.stac import aoi_wgs84, read_onto_grid, valid_mask
+from calvingfronts.sources.stac import aoi_wgs84, valid_mask
 
 log = logging.getLogger(__name__)
 

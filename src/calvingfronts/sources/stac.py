@@ -4,34 +4,21 @@ The defaults work anonymously today: Sentinel-2 L2A from Earth Search (AWS), Lan
 Collection 2 Level-2 and Sentinel-1 GRD from Microsoft Planetary Computer (assets signed at
 fetch time; the signature is free and short-lived, so it never goes into a manifest).
 
-Pixels are never downloaded whole. A Cloud-Optimized GeoTIFF is opened through GDAL's
-``/vsicurl/`` and warped onto the glacier grid, so GDAL fetches with HTTP range requests
-only the tiles under the area of interest, from the coarsest overview that is still at
-least as fine as the grid.
-
-Sentinel-1 GRD files carry ground control points instead of a geotransform. rasterio's
-``WarpedVRT`` ignores GCPs once a destination transform is given (it silently returns fill;
-rasterio issue #1891), so for those the window under the area of interest is located through
-the GCP transformer, read, and warped with :func:`rasterio.warp.reproject`.
+Pixels are never downloaded whole: :mod:`calvingfronts.sources.grid_read` reads only the
+tiles under the area of interest, from the coarsest overview still as fine as the grid, and
+places Sentinel-1 GRD files by their ground control points.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 
 import numpy as np
-import rasterio
 import shapely
 from pyproj import Transformer
-from rasterio.enums import Resampling
 from rasterio.errors import RasterioError
-from rasterio.transform import GCPTransformer
-from rasterio.vrt import WarpedVRT
-from rasterio.warp import calculate_default_transform, reproject
-from rasterio.windows import Window
 from shapely import segmentize
 from shapely.geometry import box, shape
 
@@ -41,17 +28,16 @@ from calvingfronts.raster_io import Raster
 from calvingfronts.rejection import SceneRejected
 from calvingfronts.scenes import Scene, format_utc, parse_utc, safe_scene_id
 from calvingfronts.sensors import get_sensor
+from calvingfronts.sources.grid_read import GridRead, read_onto_grid
 from calvingfronts.sources.http import (
     HTTP_OPTIONS,
     ArchiveError,
     HttpSettings,
     describe,
-    gdal_http_env,
     is_transient,
     redact,
     redact_url,
     retry_policy,
-    vsi_path,
 )
 
 log = logging.getLogger(__name__)
@@ -370,142 +356,6 @@ def list_scenes(glacier: GlacierConfig, settings: SensorSettings, options: dict)
         "%s: %d scenes (%d duplicate granules left out)", where, len(kept), len(scenes) - len(kept)
     )
     return sorted(kept, key=lambda s: (s.acquired, s.scene_id))
-
-
-# --- reading onto the glacier grid ------------------------------------------------------------
-
-
-@dataclass
-class GridRead:
-    """One band resampled onto the glacier grid, and how it was read."""
-
-    data: np.ndarray
-    overview_factor: int  # 1: full resolution; 2: the first 2x overview, ...
-    georeferencing: str  # "transform" or "gcps"
-
-
-def choose_overview(native_resolution: float, factors: list[int], target: float) -> int | None:
-    """Index of the coarsest overview still at least as fine as ``target`` (None: full res).
-
-    Reading a 10 m image onto a 30 m grid from its 20 m overview moves a quarter of the
-    bytes and gives the same result after resampling.
-    """
-    best = None
-    for index, factor in enumerate(factors):
-        if native_resolution * factor <= target * 1.01:
-            best = index
-    return best
-
-
-def gcp_resolution(gcps, gcp_crs, dst_crs: str) -> float:
-    """Pixel size in ``dst_crs`` units of an image placed by GCPs (least-squares affine fit).
-
-    A fit is used rather than the size of a north-up box around the image: a radar swath is
-    tilted to the orbit, and such a box would overstate the pixel size by up to ~40 %.
-    """
-    to_dst = Transformer.from_crs(gcp_crs, dst_crs, always_xy=True)
-    xs, ys = to_dst.transform([g.x for g in gcps], [g.y for g in gcps])
-    design = np.column_stack([[g.col for g in gcps], [g.row for g in gcps], np.ones(len(gcps))])
-    (a, b, _), *_ = np.linalg.lstsq(design, np.asarray(xs), rcond=None)
-    (d, e, _), *_ = np.linalg.lstsq(design, np.asarray(ys), rcond=None)
-    return math.sqrt(abs(a * e - b * d))
-
-
-def native_resolution(src, dst_crs: str) -> float:
-    """Approximate pixel size of ``src`` in the grid's units (metres)."""
-    gcps, gcp_crs = src.gcps
-    if src.crs is None and gcps:
-        return gcp_resolution(gcps, gcp_crs, dst_crs)
-    if src.crs.is_projected and src.crs.linear_units in ("metre", "meter"):
-        # Projected in metres (UTM, polar stereographic): scale factors are within a few
-        # tenths of a percent at these latitudes, and the transform may be rotated.
-        return math.sqrt(abs(src.transform.determinant))
-    dst_transform, _, _ = calculate_default_transform(
-        src.crs, dst_crs, src.width, src.height, *src.bounds
-    )
-    return math.sqrt(abs(dst_transform.determinant))
-
-
-def gcp_window(src, grid: GlacierGrid, margin: int = 8) -> Window | None:
-    """The pixel window of a GCP-referenced ``src`` under the grid (None: outside the image)."""
-    gcps, gcp_crs = src.gcps
-    outline = segmentize(box(*grid.bounds), grid.pixel_size * 50)
-    to_gcp_crs = Transformer.from_crs(grid.crs, gcp_crs, always_xy=True)
-    xs, ys = to_gcp_crs.transform(*np.asarray(outline.exterior.coords).T)
-    with GCPTransformer(gcps) as transformer:
-        rows, cols = transformer.rowcol(xs, ys, op=lambda v: v)
-    row0 = max(int(math.floor(min(rows))) - margin, 0)
-    col0 = max(int(math.floor(min(cols))) - margin, 0)
-    row1 = min(int(math.ceil(max(rows))) + margin, src.height)
-    col1 = min(int(math.ceil(max(cols))) + margin, src.width)
-    if row1 <= row0 or col1 <= col0:
-        return None
-    return Window(col0, row0, col1 - col0, row1 - row0)
-
-
-def _read_gcp(src, grid: GlacierGrid, resampling, src_nodata, dst_nodata, dtype) -> np.ndarray:
-    out = np.full(grid.shape, dst_nodata if dst_nodata is not None else 0, dtype=dtype)
-    window = gcp_window(src, grid)
-    if window is None:
-        return out
-    pixels = src.read(1, window=window)
-    gcps, gcp_crs = src.gcps
-    shifted = [
-        type(g)(row=g.row - window.row_off, col=g.col - window.col_off, x=g.x, y=g.y, z=g.z)
-        for g in gcps
-    ]
-    reproject(
-        pixels,
-        out,
-        gcps=shifted,
-        src_crs=gcp_crs,
-        src_nodata=src_nodata,
-        dst_crs=grid.crs,
-        dst_transform=grid.transform,
-        dst_nodata=dst_nodata,
-        resampling=resampling,
-    )
-    return out
-
-
-def read_onto_grid(
-    href: str,
-    grid: GlacierGrid,
-    http: HttpSettings,
-    *,
-    resampling: str = "bilinear",
-    nodata: float | None = None,
-) -> GridRead:
-    """Band 1 of the raster at ``href`` (URL, local or ``/vsi`` path) on the glacier grid.
-
-    Areas the image does not cover come back as ``nodata``. Shared by the asf source.
-    """
-    method = Resampling[resampling]
-    path = vsi_path(href)
-    with rasterio.Env(**gdal_http_env(http)):
-        with rasterio.open(path) as src:
-            src_nodata = src.nodata if src.nodata is not None else nodata
-            dst_nodata = nodata if nodata is not None else src_nodata
-            dtype = src.dtypes[0]
-            factors = src.overviews(1)
-            level = choose_overview(native_resolution(src, grid.crs), factors, grid.pixel_size)
-        open_options = {} if level is None else {"OVERVIEW_LEVEL": level}
-        factor = 1 if level is None else factors[level]
-        with rasterio.open(path, **open_options) as src:
-            if src.crs is None and src.gcps[0]:
-                data = _read_gcp(src, grid, method, src_nodata, dst_nodata, dtype)
-                return GridRead(data, factor, "gcps")
-            with WarpedVRT(
-                src,
-                crs=grid.crs,
-                transform=grid.transform,
-                width=grid.width,
-                height=grid.height,
-                resampling=method,
-                src_nodata=src_nodata,
-                nodata=dst_nodata,
-            ) as vrt:
-                return GridRead(vrt.read(1), factor, "transform")
 
 
 # --- cloud screening --------------------------------------------------------------------------
