@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from calvingfronts.default_model import ModelNotFound, find_model
-from calvingfronts.evaluate_images import DEFAULT_MODEL, evaluate_folder
+from calvingfronts.evaluate_images import add_image_folder_options, evaluate_folder
 from calvingfronts.help_text import plain
 from calvingfronts.raster_io import atomic_path
 from calvingfronts.uncertainty import (
@@ -163,18 +163,8 @@ def calibrate_main(argv: list[str] | None = None) -> int:
         description=plain(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--images", required=True, type=Path, help="folder of the images")
-    parser.add_argument(
-        "--labels", required=True, type=Path, help="folder of the front labels, named as images"
-    )
-    parser.add_argument("--pixel-size", required=True, type=float, help="metres per pixel")
+    add_image_folder_options(parser, "calibrate")
     parser.add_argument("--glacier", required=True, help="a glacier the model was not trained on")
-    parser.add_argument(
-        "--model",
-        type=Path,
-        help=f"ONNX model to calibrate (default: {DEFAULT_MODEL} in the current folder or in "
-        "the calvingfronts checkout)",
-    )
     parser.add_argument(
         "--members",
         type=int,

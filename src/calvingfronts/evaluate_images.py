@@ -318,12 +318,9 @@ def evaluate_folder(
     return report
 
 
-def evaluate_images_main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="evaluate-images",
-        description=plain(__doc__),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_image_folder_options(parser: argparse.ArgumentParser, purpose: str) -> None:
+    """The options of the commands that run a model on an image/label folder: --images,
+    --labels, --pixel-size and --model (``purpose``: what the command does with it)."""
     parser.add_argument("--images", required=True, type=Path, help="folder of the images")
     parser.add_argument(
         "--labels", required=True, type=Path, help="folder of the front labels, named as images"
@@ -332,9 +329,18 @@ def evaluate_images_main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--model",
         type=Path,
-        help=f"ONNX model to evaluate (default: {DEFAULT_MODEL} in the current folder or in "
+        help=f"ONNX model to {purpose} (default: {DEFAULT_MODEL} in the current folder or in "
         "the calvingfronts checkout)",
     )
+
+
+def evaluate_images_main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="evaluate-images",
+        description=plain(__doc__),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_image_folder_options(parser, "evaluate")
     parser.add_argument(
         "--histogram",
         choices=("equalize", "linear", "none"),
