@@ -267,3 +267,73 @@ def test_synthetic_samples_and_check(tmp_path, repo):
         pixel_size_range_m=(80.0, 80.0),
     )
     assert report["n_scenes"] == 1 and len(report["per_scene"]) == 1
+
+
+def test_loader_workers_draw_the_same_batches(frontlearning_folder, tmp_path):
+    """Batches drawn by worker processes equal those drawn in the training process, so a
+    run's losses do not depend on ``loader_workers`` (and a resumed run stays exact)."""
+    from calvingfronts.training.augment import AugmentConfig
+    from calvingfronts.training.datasets import load_frontlearning
+    from calvingfronts.training.loader import step_batches
+    from calvingfronts.training.sampling import BatchSampler
+
+    samples = load_frontlearning(str(frontlearning_folder))
+    sampler = BatchSampler([(samples, 1.0)], "equalize", AugmentConfig(crop_size=32), 3.0, 7)
+    here = list(step_batches(sampler, 5, 9, 2, workers=0))
+    workers = list(step_batches(sampler, 5, 9, 2, workers=2))
+    assert len(here) == len(workers) == 4
+    for a, b in zip(here, workers, strict=True):
+        for key in a:
+            assert torch.equal(a[key], b[key]), key
+    one = train(_tiny_run(frontlearning_folder, tmp_path / "a", "a", epochs=2, export=False))
+    two = train(
+        _tiny_run(
+            frontlearning_folder, tmp_path / "b", "b", epochs=2, export=False, loader_workers=2
+        )
+    )
+    assert [h["loss"] for h in one.history] == [h["loss"] for h in two.history]
+
+
+def test_device_is_checked():
+    with pytest.raises(ValueError, match="device must be auto, cpu or cuda"):
+        TrainConfig.from_dict({"device": "gpu"})
+
+
+def test_cross_validation_holds_out_each_glacier(frontlearning_folder, tmp_path):
+    """Each fold is the same recipe with one glacier held out, scored on that glacier by the
+    workflow's evaluation; the report pools the folds' distances."""
+    from calvingfronts.training.cross_validation import fold_config, fold_table, run_folds
+
+    config = _tiny_run(
+        frontlearning_folder,
+        tmp_path,
+        "cv",
+        cross_validation_glaciers=["jakobshavn", "kangerlussuaq"],
+        run_dir=str(tmp_path / "runs" / "{name}"),
+    )
+    fold = fold_config(config, "jakobshavn")
+    assert fold["validation_glaciers"] == ["jakobshavn"]
+    assert fold["name"] == "cv-without-jakobshavn"
+    assert {
+        k: v
+        for k, v in fold.items()
+        if k not in ("name", "validation_glaciers", "run_dir", "output", "card", "export")
+    } == {  # fmt: skip
+        k: v
+        for k, v in config.items()
+        if k not in ("name", "validation_glaciers", "run_dir", "output", "card", "export")
+    }
+    report = run_folds(
+        config,
+        tmp_path / "cv.json",
+        images=str(frontlearning_folder / "images"),
+        labels=str(frontlearning_folder / "labels"),
+    )
+    assert set(report["folds"]) == {"jakobshavn", "kangerlussuaq"}
+    for glacier, figures in report["folds"].items():
+        assert figures["n_images"] == 1, glacier
+        assert (tmp_path / "runs" / "cv" / "folds" / glacier / "data.json").exists()
+    assert report["pooled"]["n_images"] == 2
+    assert json.loads((tmp_path / "cv.json").read_text()) == report
+    table = fold_table(report)
+    assert "| jakobshavn | 1 |" in table and "| all folds pooled | 2 |" in table

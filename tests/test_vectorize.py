@@ -357,3 +357,22 @@ def test_a_front_stopping_at_missing_data_says_so():
     )
     assert result.front is None and "stops at missing data" in result.reason
     assert result.quality["ends_at_nodata"] == 1
+
+
+@pytest.mark.parametrize("front_row", [60.0, 60.7])
+def test_line_moves_onto_the_ridge_of_a_lopsided_band(front_row):
+    """A sharp ridge with a broad shoulder on one side (a fuzzy mélange edge, say): the
+    thresholded band's skeleton lies off the ridge, ``ridge_px`` puts the line back on it."""
+    px, n = 30.0, 120
+    transform = Affine(px, 0.0, X0, 0.0, -px, Y0)
+    offset = np.arange(n)[:, None] + 0.5 - front_row  # pixel centres from the front, rows
+    shoulder = 0.6 * np.exp(-((offset / 4.0) ** 2)) * (offset > 0)
+    profile = np.maximum(np.exp(-0.5 * (offset / 1.2) ** 2), shoulder)
+    probability = np.broadcast_to(profile, (n, n)).astype(np.float32)
+    fjord = box(X0 + 10 * px, Y0 - n * px, X0 + (n - 10) * px, Y0)
+    y = Y0 - front_row * px
+    truth = LineString([(X0 + 10 * px, y), (X0 + (n - 10) * px, y)])
+    skeleton = extract_front(probability, transform, fjord, ridge_px=0)
+    on_ridge = extract_front(probability, transform, fjord, ridge_px=2)
+    assert mean_distance_px(skeleton, truth, px) > 0.4
+    assert mean_distance_px(on_ridge, truth, px) < 0.1

@@ -36,6 +36,17 @@ from shapely.geometry import LineString, MultiLineString, Polygon, box
 from calvingfronts.grid import GLACIER_CRS, GlacierGrid
 from calvingfronts.raster_io import Raster
 from calvingfronts.sensors import SENSORS, Sensor, get_sensor
+from calvingfronts.synthetic_radar import (
+    CLASSIC,
+    ICE_INCIDENCE_SLOPE_DB,
+    ROCK_INCIDENCE_SLOPE_DB,
+    WATER_INCIDENCE_SLOPE_DB,
+    RadarConditions,
+    draw_radar_conditions,
+    fold_towards_radar,
+    incidence_field,
+    speckle,
+)
 
 GENERATOR_VERSION = "1"
 TRUE_FRONT_TAG = "SYNTHETIC_TRUE_FRONT"
@@ -916,7 +927,7 @@ def _iceberg_cover(world, xs, ys, p, curve, ocean, rng) -> np.ndarray:
     return cover * ocean
 
 
-def _surface(world, grid, acquired, conditions, rng) -> _Surface:
+def _surface(world, grid, acquired, conditions, rng, radar=CLASSIC) -> _Surface:
     layers = _static_layers(world, grid)
     t = decimal_year(acquired)
     p = grid.pixel_size
@@ -927,12 +938,13 @@ def _surface(world, grid, acquired, conditions, rng) -> _Surface:
     zone = np.full(grid.shape, ZONE_ROCK, dtype=np.uint8)
     zone[ice], zone[ocean] = ZONE_ICE, ZONE_OCEAN
     crevasses, ice_texture = _ice_textures(world, layers, front_distance, t, p)
-    melange = (
-        _melange_cover(
-            layers, front_distance, melange_width(world, acquired), conditions.texture_key, p
-        )
-        * ocean
-    )
+    width = melange_width(world, acquired)
+    if radar is not CLASSIC:
+        width *= radar.melange_reach
+    melange = _melange_cover(layers, front_distance, width, conditions.texture_key, p) * ocean
+    if radar.rigid_melange > 0:
+        # Frozen in: the whole band is packed, little open water between the floes.
+        melange = np.where(melange > 0, melange + 0.8 * radar.rigid_melange * (1 - melange), 0)
     # Wind streaks and currents: elongated in a direction drawn per scene (via the key).
     water_texture = fractal_field(
         layers.xs, layers.ys, [3000.0, 1000.0, 300.0, 100.0], conditions.texture_key + 3,
@@ -1039,8 +1051,8 @@ def _add_clouds(world, layers, reflectance, conditions, elevation, azimuth, p):
     return darkened * (1.0 - cloud) + tops * cloud
 
 
-def _sar_backscatter(world, grid, sensor, acquired, conditions, surface) -> np.ndarray:
-    """Backscatter sigma0 in dB before speckle."""
+def _sar_backscatter(world, grid, sensor, acquired, conditions, surface, radar=CLASSIC):
+    """Backscatter sigma0 in dB before speckle (``radar``: synthetic_radar.RadarConditions)."""
     layers = _static_layers(world, grid)
     t = decimal_year(acquired)
     season = t - math.floor(t)
@@ -1068,6 +1080,24 @@ def _sar_backscatter(world, grid, sensor, acquired, conditions, surface) -> np.n
     calm = {"C": -24.0, "X": -22.0, "L": -28.0}[band]
     water = calm + 16.0 * conditions.wind * (0.6 + 0.6 * surface.water_texture)
     floes = -11.0 + 6.0 * surface.water_texture
+    if radar is not CLASSIC:
+        water = water + radar.wind_boost_db * (0.6 + 0.6 * surface.water_texture)
+        # Frozen mélange scatters like the glacier: blocky floes at the ice's level.
+        blocky = -7.0 + 4.0 * (surface.melange - 0.5) + 1.5 * surface.water_texture
+        floes = floes + radar.rigid_melange * (blocky - floes)
+        if band != "L":
+            floes -= 0.5 * melt_darkening * radar.rigid_melange
+        theta = incidence_field(layers.xs, layers.ys, sar_look_azimuth(acquired), radar) - 35.0
+        water = water + WATER_INCIDENCE_SLOPE_DB * theta
+        ice = ice + ICE_INCIDENCE_SLOPE_DB * theta
+        rock = rock + ROCK_INCIDENCE_SLOPE_DB * theta
+        # Walls facing the radar fold towards it, over the fjord's edge; those facing
+        # away lie in shadow, at the noise floor.
+        bright = _smoothstep((cos_local - 0.93) / 0.06) * (radar.layover_db - 6.0)
+        bright = fold_towards_radar(bright, radar.layover_shift_m, sar_look_azimuth(acquired),
+                                    grid.pixel_size)  # fmt: skip
+        rock = np.where(cos_local < 0.05, -35.0, rock)
+        water, ice, rock, floes = water + bright, ice + bright, rock + bright, floes + bright
     sea = water + (floes - water) * surface.melange
     sea = sea + (-1.5 - sea) * surface.bergs
 
@@ -1121,6 +1151,7 @@ def render(
     acquired: datetime,
     rng: np.random.Generator | None = None,
     conditions: SceneConditions | None = None,
+    radar: RadarConditions = CLASSIC,
 ) -> Raster:
     """One scene of ``sensor`` at ``acquired`` on ``grid``, in the archive's raw encoding.
 
@@ -1135,7 +1166,7 @@ def render(
     if conditions is None:
         conditions = draw_conditions(rng, sensor.name)
     layers = _static_layers(world, grid)
-    surface = _surface(world, grid, acquired, conditions, rng)
+    surface = _surface(world, grid, acquired, conditions, rng, radar)
     nodata = _edge_cut(layers, conditions)
     tags = {
         "SENSOR": sensor.name,
@@ -1144,11 +1175,11 @@ def render(
         "SYNTHETIC_GENERATOR": GENERATOR_VERSION,
     }
     if sensor.is_sar:
-        sigma0 = _sar_backscatter(world, grid, sensor.name, acquired, conditions, surface)
-        looks = SAR_LOOKS[sensor.name]
-        power = 10.0 ** (sigma0 / 10.0) * rng.gamma(looks, 1.0 / looks, grid.shape)
-        # Thermal noise floor (noise-equivalent sigma0 near -24 dB), itself speckled.
-        power += 10.0 ** (-2.4) * rng.gamma(looks, 1.0 / looks, grid.shape)
+        sigma0 = _sar_backscatter(world, grid, sensor.name, acquired, conditions, surface, radar)
+        # Speckle on the signal and on the thermal noise floor (noise-equivalent sigma0
+        # near -24 dB); heavy-tailed clutter, where drawn, over the sea and mélange.
+        clutter = np.where(surface.zone == ZONE_OCEAN, 1.0, 0.3)
+        power = speckle(sigma0, SAR_LOOKS[sensor.name], rng, radar, clutter)
         raw = _encode_sar_amplitude(10.0 * np.log10(power), nodata)
         scale, offset = SAR_AMPLITUDE_SCALE, 0.0
         tags["SAR_QUANTITY"] = "amplitude"
@@ -1253,11 +1284,15 @@ def random_training_scene(
     seed: int = 0,
     acquired: datetime | None = None,
     width_px: int = 3,
+    radar: str = "classic",
 ):
     """A random scene for training: ``(raw Raster, front label uint8, zones uint8)``.
 
     Draws the sensor (if None), a time in the sensor's mission years (daylight for optical),
     and renders with a generator drawn from ``rng`` (so many scenes of one date differ).
+    ``radar="realistic"`` draws hard radar conditions for SAR scenes
+    (:func:`calvingfronts.synthetic_radar.draw_radar_conditions`); ``"classic"`` renders SAR
+    as the demo archive does.
     The world's static layers are cached per grid, so repeated calls at one pixel size are
     cheap. The raster's tags hold ``SENSOR``, ``ACQUIRED`` and the true front.
     """
@@ -1271,6 +1306,12 @@ def random_training_scene(
         when = when.replace(microsecond=0)
         if SENSORS[sensor].is_sar or acquired or optical_daylight(world, when):
             break
+    if radar not in ("classic", "realistic"):
+        raise ValueError(f"radar must be classic or realistic, not {radar!r}")
     scene_generator = np.random.default_rng(rng.integers(0, 2**63))
-    raw = render(world, grid, sensor, when, rng=scene_generator)
+    conditions = CLASSIC
+    if radar == "realistic" and SENSORS[sensor].is_sar:
+        t = decimal_year(when)
+        conditions = draw_radar_conditions(rng, t - math.floor(t))
+    raw = render(world, grid, sensor, when, rng=scene_generator, radar=conditions)
     return raw, label_front(world, when, grid, width_px), zones(world, when, grid)

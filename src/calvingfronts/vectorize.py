@@ -57,6 +57,10 @@ class _Window:
     transform: Affine
 
 
+# Reach of the sub-pixel move onto the probability's ridge (extract_front ``ridge_px``).
+DEFAULT_RIDGE_PX = 0.0
+
+
 def pixel_size(transform: Affine) -> float:
     """The side of a square pixel with the same area (metres for EPSG:3413 grids)."""
     return math.sqrt(abs(transform.a * transform.e - transform.b * transform.d))
@@ -79,6 +83,7 @@ def extract_front(
     min_span_fraction: float = 0.0,
     flow_azimuth: float | None = None,
     min_angle_to_flow: float = 0.0,
+    ridge_px: float | None = None,
 ) -> FrontResult:
     """The calving front in ``probability`` (H, W) inside ``fjord``, in the map units of
     ``transform``.
@@ -104,6 +109,10 @@ def extract_front(
       known: candidates are ranked by their extent across it.
     - ``min_angle_to_flow``: a front must run across the flow: a line within this many
       degrees of it is a fjord wall or a flow stripe, not a front.
+    - ``ridge_px``: each vertex of the smoothed skeleton moves, across the line, onto the
+      ridge of the probability within this many pixels (sub-pixel, :func:`ridge_offsets`);
+      the skeleton is the middle of the thresholded band, which sits off the ridge where
+      the band is lopsided. 0 keeps the skeleton (default: :data:`DEFAULT_RIDGE_PX`).
     """
     probability, valid = _check_inputs(probability, valid, fjord, threshold)
     low = 0.7 * threshold if low_threshold is None else float(low_threshold)
@@ -150,6 +159,9 @@ def extract_front(
     path = _best_candidate(graph, paths, candidates, prob, flow_azimuth)
     quality["bridged_gaps"] = int(np.sum(graph.is_bridge_step(path)))
     xy = _smooth(graph.xy[path], smooth_px)
+    ridge = DEFAULT_RIDGE_PX if ridge_px is None else float(ridge_px)
+    if ridge > 0:
+        xy = _smooth(_onto_ridge(xy, prob, window.transform, ridge), smooth_px)
     line = _longest_piece(shapely.intersection(LineString(xy), fjord))
     if line is None:
         return FrontResult(None, "the front candidate lies outside the fjord polygon", quality)
@@ -456,6 +468,48 @@ def _smooth(xy: np.ndarray, half_width: int) -> np.ndarray:
     padded = np.vstack([head, xy, tail])
     kernel = np.ones(2 * k + 1) / (2 * k + 1)
     return np.column_stack([np.convolve(padded[:, i], kernel, mode="valid") for i in (0, 1)])
+
+
+def ridge_offsets(profiles: np.ndarray, step: float) -> np.ndarray:
+    """Sub-pixel position of the maximum of each probability profile (n, k), sampled every
+    ``step`` pixels and centred on 0: the highest sample, refined by a parabola through it
+    and the samples one pixel either side (closer ones only repeat the interpolation
+    between pixel centres). A profile peaking at its end (the ridge is further away, or
+    there is none) gives 0: the vertex stays where it was."""
+    k = profiles.shape[1]
+    best = np.argmax(profiles, axis=1)
+    reach = max(1, int(round(1.0 / step)))
+    inner = (best >= reach) & (best < k - reach)
+    idx = np.clip(best, reach, k - 1 - reach)
+    rows = np.arange(len(profiles))
+    left, mid, right = (profiles[rows, idx + d] for d in (-reach, 0, reach))
+    curvature = left - 2 * mid + right
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vertex = np.where(curvature < 0, 0.5 * (left - right) / curvature, 0.0)
+    offset = (best + reach * np.clip(vertex, -0.5, 0.5) - (k - 1) / 2) * step
+    return np.where(inner, offset, 0.0)
+
+
+def _onto_ridge(xy: np.ndarray, prob: np.ndarray, transform: Affine, reach_px: float):
+    """Move each vertex of ``xy`` (map units) along the line's normal onto the ridge of
+    ``prob`` within ``reach_px`` pixels; the shifts are median-filtered along the line so one
+    noisy profile cannot kink it."""
+    if len(xy) < 3:
+        return xy
+    px = pixel_size(transform)
+    tangent = np.gradient(xy, axis=0)
+    norm = np.hypot(tangent[:, 0], tangent[:, 1])
+    norm[norm == 0] = 1.0
+    normal = np.column_stack([-tangent[:, 1], tangent[:, 0]]) / norm[:, None]
+    step = 0.25
+    offsets = np.arange(-reach_px, reach_px + step / 2, step)
+    points = xy[:, None, :] + offsets[None, :, None] * px * normal[:, None, :]
+    inverse = ~transform
+    cols, rows = inverse * (points[..., 0], points[..., 1])
+    # Pixel centres sit at half-integer positions of the transform's grid.
+    profiles = ndimage.map_coordinates(prob, [rows - 0.5, cols - 0.5], order=1, mode="nearest")
+    shift = ndimage.median_filter(ridge_offsets(profiles, step), size=5, mode="nearest")
+    return xy + shift[:, None] * px * normal
 
 
 def _longest_piece(geometry) -> LineString | None:

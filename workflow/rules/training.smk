@@ -22,3 +22,22 @@ rule train:
         training=lambda wildcards, threads: {**training_settings(), "threads": threads},
     script:
         "../scripts/train_model.py"
+
+
+rule cross_validate:
+    """Leave-one-glacier-out cross-validation of the training recipe, one fold per glacier."""
+    input:
+        data=training_data,
+    output:
+        report=f"training_runs/{training_name()}/cross_validation.json",
+    log:
+        f"results/logs/train/{training_name()}.cross_validation.log",
+    benchmark:
+        f"results/benchmarks/train/{training_name()}.cross_validation.tsv"
+    conda:
+        "../../envs/training.yaml"
+    threads: lambda wildcards: workflow.cores
+    params:
+        training=lambda wildcards, threads: {**training_settings(), "threads": threads},
+    script:
+        "../scripts/cross_validate.py"

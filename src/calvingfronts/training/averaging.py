@@ -79,7 +79,7 @@ def average_snapshots(model: torch.nn.Module, run_dir: Path, count: int, batches
     """Load the mean of the newest ``count`` snapshots into ``model`` and recompute its
     BatchNorm statistics on ``batches``; returns the averaged epochs."""
     paths = latest_snapshots(run_dir, count)
-    saved = [torch.load(path, weights_only=False) for path in paths]
+    saved = [torch.load(path, map_location="cpu", weights_only=False) for path in paths]
     model.load_state_dict(average_weights([s["model"] for s in saved]))
     recompute_batchnorm(model, batches)
     return [int(s["epoch"]) for s in saved]

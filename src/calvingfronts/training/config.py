@@ -27,6 +27,9 @@ class TrainConfig:
         ]
     )
     validation_glaciers: list[str] = field(default_factory=lambda: ["jakobshavn"])
+    # Leave-one-glacier-out cross-validation (training.cross_validation): one fold per
+    # glacier named here, each the same recipe with that glacier held out.
+    cross_validation_glaciers: list[str] = field(default_factory=list)
     epochs: int = 20
     steps_per_epoch: int = 50
     batch_size: int = 8
@@ -49,6 +52,13 @@ class TrainConfig:
     missing_penalty_px: float = 20.0  # validation: cost of an image with no front found
     seed: int = 0
     threads: int = 2
+    # Where the network trains: "auto" takes a CUDA GPU when torch sees one, else the CPU;
+    # "cpu" or "cuda" force it. The card records which was used.
+    device: str = "auto"
+    # Processes that draw and augment batches ahead of the network (0: in the training
+    # process). A GPU outruns one process drawing crops, so give it several; batches stay
+    # the same whatever this is (each is seeded by its step).
+    loader_workers: int = 0
     max_minutes: float | None = None  # stop early (checkpointed) when the wall time is up
     run_dir: str = "training_runs/{name}"
     output: str = "models/{name}.onnx"
@@ -84,6 +94,10 @@ class TrainConfig:
             raise ValueError("crop_size must be a multiple of 32")
         if self.histogram not in ("equalize", "linear", "none"):
             raise ValueError(f"histogram must be equalize, linear or none, not {self.histogram}")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise ValueError(f"device must be auto, cpu or cuda, not {self.device!r}")
+        if self.loader_workers < 0:
+            raise ValueError("loader_workers must be >= 0")
         if self.batch_size < 2:
             raise ValueError("batch_size must be >= 2 (BatchNorm, ASPP image pooling)")
         if self.select_best and self.average_epochs > 1:

@@ -17,12 +17,15 @@ FRONTLEARNING_CREDIT = (
 SYNTHETIC_CREDIT = "Synthetic scenes from calvingfronts.synthetic (generated, no licence terms)."
 
 
-def machine() -> str:
-    """A short description of the training machine."""
+def machine(device: str = "cpu") -> str:
+    """A short description of the training machine: the GPU where one trained the network."""
     threads = torch.get_num_threads()
+    where = f"{threads} CPU thread{'' if threads == 1 else 's'}"
+    if device != "cpu" and torch.cuda.is_available():
+        where = f"GPU {torch.cuda.get_device_name()} (CUDA {torch.version.cuda})"
     return (
         f"{platform.processor() or platform.machine()}, {platform.system()}, "
-        f"torch {torch.__version__}, {threads} CPU thread{'' if threads == 1 else 's'}"
+        f"torch {torch.__version__}, {where}"
     )
 
 
@@ -117,7 +120,7 @@ def render(
         "",
         "## Training",
         "",
-        f"- Time: {minutes:.1f} min on {machine()}",
+        f"- Time: {minutes:.1f} min on {machine(training.get('device', 'cpu'))}",
         f"- Steps: {training.get('steps', '?')} (budget: {config['epochs']} epochs x "
         f"{config['steps_per_epoch']} steps or {config['max_minutes'] or 'unlimited'} min, "
         f"whichever ends first), batch {config['batch_size']}, crops {config['crop_size']} px, "

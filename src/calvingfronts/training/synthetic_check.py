@@ -32,6 +32,7 @@ def check(
     seed: int = 12345,
     world_seed: int | None = None,
     histogram: str | None = None,
+    radar: str = "classic",
 ) -> dict:
     """Pooled distance summary (m and px) of the model's fronts against the truth."""
     from pathlib import Path
@@ -57,7 +58,7 @@ def check(
         sensor = str(rng.choice(sensors)) if sensors else None
         pixel = float(np.exp(rng.uniform(lo, hi)))
         raster, _, _ = synthetic.random_training_scene(
-            glacier_cfg, rng, sensor, pixel, seed=world_seed
+            glacier_cfg, rng, sensor, pixel, seed=world_seed, radar=radar
         )
         info = get_sensor(raster.tags["SENSOR"])
         values = raster_to_physical(raster, info)
@@ -88,6 +89,7 @@ def check(
         "glacier": glacier,
         "world_seed": world_seed,
         "histogram": method,
+        "radar": radar,
         "n_scenes": count,
         "n_no_front": missing,
         "mean_m": summary["mean_m"],
@@ -135,6 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pixel-size-range", nargs=2, type=float, default=(30.0, 80.0))
     parser.add_argument("--seed", type=int, default=12345)
     parser.add_argument("--world-seed", type=int)
+    parser.add_argument(
+        "--radar",
+        choices=("classic", "realistic"),
+        default="classic",
+        help="SAR as the demo renders it, or with hard radar conditions (default: classic)",
+    )
     parser.add_argument("--card", help="append the result to this model card")
     args = parser.parse_args(argv)
     report = check(
@@ -146,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         tuple(args.pixel_size_range),
         args.seed,
         args.world_seed,
+        radar=args.radar,
     )
     if args.card:
         from calvingfronts.training.model_card import append_section

@@ -18,6 +18,7 @@ import shapely
 from affine import Affine
 from skimage.morphology import skeletonize
 
+from calvingfronts.synthetic_radar import RADAR_VERSION
 from calvingfronts.training.samples import FrontSample
 
 DEFAULT_CONFIG = "config/config.yaml"
@@ -41,13 +42,14 @@ def render_sample(
     world_seed: int,
     label: str,
     index: int,
+    radar: str = "classic",
 ) -> FrontSample:
     """One random synthetic scene as a FrontSample."""
     from calvingfronts import synthetic
     from calvingfronts.sensors import get_sensor, raster_to_physical
 
     raster, front, zones = synthetic.random_training_scene(
-        glacier_cfg, rng, sensor, pixel_size, seed=world_seed, width_px=1
+        glacier_cfg, rng, sensor, pixel_size, seed=world_seed, width_px=1, radar=radar
     )
     sensor_info = get_sensor(raster.tags["SENSOR"])
     values = raster_to_physical(raster, sensor_info)
@@ -80,6 +82,7 @@ def synthetic_samples(
     seed: int = 0,
     world_seed: int | list[int] = 0,
     cache_dir: str | None = "training_runs/cache",
+    radar: str = "classic",
 ) -> list[FrontSample]:
     """``count`` random scenes of ``glacier`` (sensor drawn from ``sensors`` or all).
 
@@ -87,6 +90,8 @@ def synthetic_samples(
     two entries with different ``seed`` and ``label`` give disjoint train/validation sets.
     ``world_seed`` (one or a list to draw from) selects the synthetic world: training on
     other worlds than the demo's (``sources.synthetic.seed``) keeps the demo a fair test.
+    ``radar``: ``classic`` renders SAR as the demo archive does, ``realistic`` draws hard
+    radar conditions per scene (calvingfronts.synthetic_radar).
     """
     label = label or f"synthetic-{glacier}"
     key = json.dumps(
@@ -100,7 +105,9 @@ def synthetic_samples(
             list(pixel_size_range_m),
             seed,
             world_seed,
-        ],
+        ]
+        # Classic runs keep their caches; realistic ones follow the radar generator.
+        + ([radar, RADAR_VERSION] if radar != "classic" else []),
         sort_keys=True,
     )
     cache = None
@@ -117,7 +124,7 @@ def synthetic_samples(
         sensor = str(rng.choice(sensors)) if sensors else None
         pixel = float(np.exp(rng.uniform(lo, hi)))
         world = int(rng.choice(world_seed)) if isinstance(world_seed, list) else int(world_seed)
-        samples.append(render_sample(glacier_cfg, rng, sensor, pixel, world, label, index))
+        samples.append(render_sample(glacier_cfg, rng, sensor, pixel, world, label, index, radar))
     if cache is not None:
         _save(cache, samples)
     return samples

@@ -2,7 +2,9 @@
 
 Seeded, resumable (a checkpoint after every epoch; a rerun continues where it stopped),
 validated after every epoch on held-out glaciers with the workflow's own metric, and ending
-in the exported ONNX model and its card. CPU-first: ``threads`` sets torch's thread count.
+in the exported ONNX model and its card. Runs on a CUDA GPU where torch sees one
+(``device``), else on the CPU with ``threads`` threads; ``loader_workers`` processes draw the
+batches ahead of the network.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from calvingfronts.training.averaging import average_snapshots, latest_snapshots
 from calvingfronts.training.config import TrainConfig
 from calvingfronts.training.curves import write_history
 from calvingfronts.training.data import load_data
+from calvingfronts.training.loader import resolve_device, step_batches
 from calvingfronts.training.losses import front_loss, zone_loss
 from calvingfronts.training.sampling import BatchSampler
 from calvingfronts.training.validation import validate
@@ -88,6 +91,8 @@ _RESUMABLE_CHANGES = (
     "card",
     "name",
     "average_epochs",
+    "device",
+    "loader_workers",
 )
 # Training batches over which BatchNorm statistics are measured for averaged weights.
 BATCHNORM_BATCHES = 50
@@ -121,10 +126,10 @@ def _restore(config: TrainConfig, run_dir: Path, model, optimizer) -> _State:
             (run_dir / stale).unlink(missing_ok=True)
     if not (config.resume and checkpoint.exists()):
         if config.init_from:
-            model.load_state_dict(torch.load(config.init_from, weights_only=False)["model"])
+            model.load_state_dict(_load(config.init_from)["model"])
             log.info("initialised %s from %s", config.name, config.init_from)
         return _State()
-    saved = torch.load(checkpoint, weights_only=False)
+    saved = _load(checkpoint)
     # Keys added to the config since the checkpoint was written take their defaults.
     written = {**TrainConfig().to_dict(), **saved["config"]}
     if _fixed(written) != _fixed(config.to_dict()):
@@ -149,8 +154,13 @@ def _loss(model, batch: dict, config: TrainConfig) -> torch.Tensor:
     return loss
 
 
+def _load(path) -> dict:
+    """A checkpoint, onto the CPU whatever device wrote it (the model copies it over)."""
+    return torch.load(path, map_location="cpu", weights_only=False)
+
+
 def _train_epoch(
-    model, optimizer, sampler: BatchSampler, config: TrainConfig, epoch: int, clock
+    model, optimizer, batches, config: TrainConfig, epoch: int, clock
 ) -> tuple[list[float], float, float]:
     """One epoch of steps (fewer when the time budget ends): (losses, progress, lr)."""
     total = config.epochs * config.steps_per_epoch
@@ -169,7 +179,7 @@ def _train_epoch(
         lr = config.learning_rate * _schedule(progress, config.warmup_fraction)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        loss = _loss(model, sampler.batch(step, config.batch_size), config)
+        loss = _loss(model, next(batches), config)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -186,6 +196,7 @@ def train(config: TrainConfig | dict) -> TrainResult:
         return _train_in_stages(config)
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
+    device = resolve_device(config.device)
     run_dir = config.path("run_dir")
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
@@ -196,7 +207,7 @@ def train(config: TrainConfig | dict) -> TrainResult:
         sources, config.histogram, _augment_config(config), config.front_width_px, config.seed
     )
     out_channels = 1 + (ZONE_CLASSES if config.zone_weight > 0 else 0)
-    model = build_model(config.model, width=config.width, out_channels=out_channels)
+    model = build_model(config.model, width=config.width, out_channels=out_channels).to(device)
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
@@ -207,8 +218,16 @@ def train(config: TrainConfig | dict) -> TrainResult:
         return before + time.monotonic() - started
 
     model.train()
+    batches = step_batches(
+        sampler,
+        state.epoch * config.steps_per_epoch,
+        config.epochs * config.steps_per_epoch,
+        config.batch_size,
+        config.loader_workers,
+        device,
+    )
     for epoch in range(state.epoch, config.epochs):
-        losses, progress, lr = _train_epoch(model, optimizer, sampler, config, epoch, clock)
+        losses, progress, lr = _train_epoch(model, optimizer, batches, config, epoch, clock)
         if not losses:
             break
         record = {
@@ -251,6 +270,7 @@ def train(config: TrainConfig | dict) -> TrainResult:
         if progress >= 1.0:
             log.info("time budget of %s min used up after epoch %d", config.max_minutes, epoch + 1)
             break
+    batches.close()  # stops the loader's workers
     return _finish(model, config, run_dir, validation, data_info, state, clock() / 60.0, sampler)
 
 
@@ -283,7 +303,7 @@ def _earlier_stage(path: str | None) -> list[dict]:
     the card): a stage's checkpoint names the stage it started from in turn."""
     stages = []
     while path:
-        saved = torch.load(path, weights_only=False)
+        saved = _load(path)
         history = saved.get("history") or []
         config = saved.get("config") or {}
         stages.insert(
@@ -312,17 +332,20 @@ def _finish(
     """Pick the weights to ship, measure them on the held-out set once more, export."""
     use_best = config.select_best and validation and (run_dir / "best.pt").exists()
     if use_best:
-        model.load_state_dict(torch.load(run_dir / "best.pt", weights_only=False)["model"])
+        model.load_state_dict(_load(run_dir / "best.pt")["model"])
     averaged = None
     if config.average_epochs > 1 and len(latest_snapshots(run_dir, config.average_epochs)) > 1:
         # Batches past any training step: the same ones on every rerun of the export.
+        device = next(model.parameters()).device
         batches = (
-            sampler.batch(10_000_000 + i, config.batch_size)["image"]
+            sampler.batch(10_000_000 + i, config.batch_size)["image"].to(device)
             for i in range(BATCHNORM_BATCHES)
         )
         averaged = average_snapshots(model, run_dir, config.average_epochs, batches)
         log.info("exporting the mean of the weights of epochs %s", averaged)
     model.eval()
+    # The weights as exported, also as a checkpoint: fine-tuning or a re-export starts here.
+    _save(run_dir / "final.pt", model=model.state_dict(), config=config.to_dict())
     final = None
     if validation:
         final = validate(model, validation, config.histogram, config.missing_penalty_px)
@@ -331,12 +354,14 @@ def _finish(
     if config.export:
         from calvingfronts.training.publish import publish
 
+        model.cpu()  # the export and its parity check run on the CPU, as inference does
         done = {
             "steps": sum(h.get("steps", config.steps_per_epoch) for h in state.history),
             "exported_epoch": state.best["epoch"] if use_best else state.epoch,
             "averaged_epochs": averaged,
             "batchnorm_batches": BATCHNORM_BATCHES if averaged else None,
             "init_from": _earlier_stage(config.init_from),
+            "device": resolve_device(config.device).type,
         }
         onnx_path, card_path = publish(model, config, data_info, final, minutes, training=done)
     return TrainResult(

@@ -22,9 +22,10 @@ from calvingfronts.training.samples import FrontSample
 def predict_probability(model: torch.nn.Module, image: np.ndarray) -> np.ndarray:
     """Front probability of one normalized (H, W) image, padded as the workflow pads."""
     height, width = image.shape
+    device = next(model.parameters()).device
     batch = torch.from_numpy(pad_to_multiple(image.astype(np.float32))[None, None].copy())
-    probability = torch.sigmoid(model(batch)[:, :1])
-    return probability[0, 0, :height, :width].numpy()
+    probability = torch.sigmoid(model(batch.to(device))[:, :1])
+    return probability[0, 0, :height, :width].cpu().numpy()
 
 
 def validate(

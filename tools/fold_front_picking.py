@@ -1,0 +1,104 @@
+"""Score front-picking settings on every leave-one-glacier-out fold.
+
+Each fold's model predicts its held-out glacier's FrontLearning images once (``--members``
+views, the workflow's inference); then every ``--variant`` of calvingfronts.vectorize's
+extract_front options is scored on the same probabilities (pooled mean / median distance
+and images without a front, as evaluate-images reports them), per fold and pooled.
+
+    .venv/bin/python tools/fold_front_picking.py \\
+        --fold jakobshavn=training_runs/NAME/folds/jakobshavn/NAME-without-jakobshavn.onnx \\
+        --variant skeleton='{}' --variant ridge2='{"ridge_px": 2}' --members 1 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from calvingfronts.evaluate_images import (
+    _decoded,
+    _label_for,
+    image_transform,
+    label_line,
+    read_label,
+    summarize,
+    whole_image_fjord,
+)
+from calvingfronts.frontlearning import FRONTLEARNING_FLOW_AZIMUTH, glacier_of_frontlearning
+from calvingfronts.inference import FrontModel
+from calvingfronts.preprocess import normalize
+from calvingfronts.training.cross_validation import pooled
+from calvingfronts.uncertainty import front_with_spread
+
+
+def predict_glacier(model_path, images: Path, labels: Path, glacier: str, members: int):
+    model = FrontModel(model_path, device="cpu")
+    method = model.metadata.get("histogram", "equalize")
+    cases = []
+    for path in sorted(images.glob("*.png")):
+        label = _label_for(path, labels)
+        if label is None or glacier_of_frontlearning(path.name) != glacier:
+            continue
+        gray, front = _decoded(path).astype(np.float32), read_label(label)
+        valid = np.ones(gray.shape, dtype=bool)
+        scale = 255.0 if gray.max() > 1.0 else 1.0
+        image = normalize(gray / scale, valid, method, (0.0, 1.0))
+        cases.append((path.name, model.predict_members(image, members=members), front))
+    return cases
+
+
+def score(cases, pixel_size_m: float, options: dict) -> dict:
+    names, results = [], []
+    for name, probabilities, front in cases:
+        transform = image_transform(front.shape, pixel_size_m)
+        fjord = whole_image_fjord(front.shape, pixel_size_m)
+        result, _, _ = front_with_spread(
+            probabilities[:1] if len(probabilities) == 1 else probabilities,
+            transform,
+            fjord,
+            valid=None,
+            flow_azimuth=FRONTLEARNING_FLOW_AZIMUTH,
+            **options,
+        )
+        names.append(name)
+        results.append((result.front, label_line(front, transform), result.reason))
+    report = summarize(names, results, pixel_size_m)
+    return {k: report[k] for k in ("mean_m", "median_m", "n_images", "n_no_front", "n_points")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--fold", action="append", required=True, help="GLACIER=MODEL.onnx")
+    parser.add_argument("--variant", action="append", required=True, help="NAME=JSON options")
+    parser.add_argument("--members", type=int, nargs="+", default=[1])
+    parser.add_argument("--images", default="../shared/data/frontlearning/train/images")
+    parser.add_argument("--labels", default="../shared/data/frontlearning/train/labels_1px")
+    parser.add_argument("--pixel-size", type=float, default=49.0)
+    parser.add_argument("--json", help="write every figure here")
+    args = parser.parse_args()
+    folds = dict(item.split("=", 1) for item in args.fold)
+    variants = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.variant)}
+    table = {}
+    for members in args.members:
+        predicted = {
+            g: predict_glacier(m, Path(args.images), Path(args.labels), g, members)
+            for g, m in folds.items()
+        }
+        for name, options in variants.items():
+            per_fold = {g: score(c, args.pixel_size, options) for g, c in predicted.items()}
+            row = {"folds": per_fold, "pooled": pooled(per_fold)}
+            table[f"{members} members, {name}"] = row
+            cells = " | ".join(
+                f"{f['mean_m']:.0f} / {f['median_m']:.0f} / {f['n_no_front']}"
+                for f in per_fold.values()
+            )
+            print(f"| {members} | {name} | {cells} | {row['pooled']['mean_m']:.0f} |", flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(table, indent=2))
+
+
+if __name__ == "__main__":
+    main()
