@@ -58,7 +58,7 @@ class _Window:
 
 
 # Reach of the sub-pixel move onto the probability's ridge (extract_front ``ridge_px``).
-DEFAULT_RIDGE_PX = 0.0
+DEFAULT_RIDGE_PX = 3.0
 
 
 def pixel_size(transform: Affine) -> float:
