@@ -337,3 +337,16 @@ def test_cross_validation_holds_out_each_glacier(frontlearning_folder, tmp_path)
     assert json.loads((tmp_path / "cv.json").read_text()) == report
     table = fold_table(report)
     assert "| jakobshavn | 1 |" in table and "| all folds pooled | 2 |" in table
+
+
+def test_candidate_recipe_is_a_valid_training_config(repo):
+    """config/training/all-glaciers-gpu.yaml, laid over config.yaml as --configfile does,
+    is a training config the rule accepts, trains on every glacier and has folds."""
+    import yaml
+
+    base = yaml.safe_load((repo / "config" / "config.yaml").read_text())["training"]
+    overlay = yaml.safe_load((repo / "config" / "training" / "all-glaciers-gpu.yaml").read_text())
+    config = TrainConfig.from_dict({**base, **overlay["training"]})
+    assert config.validation_glaciers == [] and config.stages == []
+    assert set(config.cross_validation_glaciers) == {"jakobshavn", "kangerlussuaq", "northwest"}
+    assert any(entry.get("radar") == "realistic" for entry in config.data)
