@@ -272,7 +272,7 @@ def test_sar_encoding_speckle_and_backscatter(glacier, world, sensor):
     assert np.isfinite(db).all()
     assert np.percentile(db, 0.5) > -40 and np.percentile(db, 99.5) < 15
     zone = synthetic.zones(world, when, grid)
-    distance = synthetic._static_layers(world, grid).u - synthetic.front_position(world, when)
+    distance = synthetic.static_layers(world, grid).u - synthetic.front_position(world, when)
     open_water = (zone == 2) & (distance > 4000)
     assert np.median(db[open_water]) < -15
     assert np.median(db[zone == 1]) > np.median(db[open_water]) + 6

@@ -40,7 +40,7 @@ def _db(world, radar, wind=0.1, seed=3):
     raster = synthetic.render(world, grid, "sentinel1", WHEN, rng, conditions, radar=radar)
     db = to_physical(raster.band, SENSORS["sentinel1"], nodata=0, scale=raster.scales[0],
                      offset=0.0, sar_quantity="amplitude")  # fmt: skip
-    layers = synthetic._static_layers(world, grid)
+    layers = synthetic.static_layers(world, grid)
     zone = synthetic.zones(world, WHEN, grid)
     distance = layers.u - synthetic.front_position(world, WHEN)
     return db, zone, distance

@@ -26,9 +26,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import numpy as np
 from scipy import ndimage
+
+from calvingfronts.synthetic_layers import static_layers
+from calvingfronts.synthetic_noise import smoothstep
+from calvingfronts.synthetic_world import ZONE_ICE, ZONE_ROCK, decimal_year
 
 # Changes whenever realistic scenes render differently (caches of training scenes key on it).
 RADAR_VERSION = "2"
@@ -141,3 +146,75 @@ def _correlated(fading: np.ndarray, sigma_px: float) -> np.ndarray:
         return fading
     smooth = ndimage.gaussian_filter(fading, sigma_px)
     return smooth / max(float(np.mean(smooth)), 1e-6)
+
+
+# Equivalent number of looks of the products (speckle strength) and radar band.
+SAR_LOOKS = {"sentinel1": 4.4, "envisat": 3.0, "alos1": 3.5, "alos2": 3.0, "terrasarx": 2.5}
+SAR_BAND = {"sentinel1": "C", "envisat": "C", "alos1": "L", "alos2": "L", "terrasarx": "X"}
+SAR_AMPLITUDE_SCALE = 1e-4  # amplitude = raw * 1e-4, so -25 dB is ~560 counts, 0 dB 10000
+
+
+def sar_look_azimuth(acquired: datetime) -> float:
+    """Right-looking SAR: ascending passes (evening here) look east, descending look west."""
+    hour = acquired.astimezone(timezone.utc).hour
+    return 75.0 if hour >= 16 or hour < 4 else 285.0
+
+
+def sar_backscatter(world, grid, sensor, acquired, conditions, surface, radar=CLASSIC):
+    """Backscatter sigma0 in dB before speckle (``radar``: synthetic_radar.RadarConditions)."""
+    layers = static_layers(world, grid)
+    t = decimal_year(acquired)
+    season = t - math.floor(t)
+    melt = float(np.interp(season, [0.0, 0.42, 0.5, 0.62, 0.7, 1.0], [0, 0, 1, 1, 0, 0]))
+    band = SAR_BAND[sensor]
+    incidence = math.radians(35.0)
+    look = math.radians(sar_look_azimuth(acquired))
+    # Unit vector from the ground to the radar (looking along `look`).
+    to_radar = np.array([-math.sin(look) * math.sin(incidence),
+                         -math.cos(look) * math.sin(incidence), math.cos(incidence)])  # fmt: skip
+    norm = np.sqrt(1.0 + layers.slope_x**2 + layers.slope_y**2)
+    cos_local = (-layers.slope_x * to_radar[0] - layers.slope_y * to_radar[1] + to_radar[2]) / norm
+    # Slopes facing the radar are bright (foreshortening, layover), facing away dark (shadow).
+    terrain = 10.0 * np.log10(np.clip(cos_local, 0.02, 1.0) ** 2 / math.cos(incidence) ** 2)
+    layover = smoothstep((cos_local - 0.93) / 0.06) * 6.0
+    rock = -7.0 + 2.5 * layers.rock_texture + 1.6 * terrain + layover
+    rock -= 6.0 * melt * surface.snow  # wet snow absorbs
+
+    melt_darkening = {"C": 7.0, "X": 9.0, "L": 3.0}[band] * melt
+    ice = -6.5 + 1.5 * surface.ice_texture + 9.0 * surface.crevasses
+    ice -= melt_darkening * (1.0 - 0.6 * surface.crevasses)
+    if band == "L":
+        ice -= 2.0  # longer waves see less of the surface roughness
+
+    calm = {"C": -24.0, "X": -22.0, "L": -28.0}[band]
+    water = calm + 16.0 * conditions.wind * (0.6 + 0.6 * surface.water_texture)
+    floes = -11.0 + 6.0 * surface.water_texture
+    if radar is not CLASSIC:
+        water = water + radar.wind_boost_db * (0.6 + 0.6 * surface.water_texture)
+        # Frozen mélange scatters like the glacier: blocky floes at the ice's level.
+        blocky = -7.0 + 4.0 * (surface.melange - 0.5) + 1.5 * surface.water_texture
+        floes = floes + radar.rigid_melange * (blocky - floes)
+        if band != "L":
+            floes -= 0.5 * melt_darkening * radar.rigid_melange
+        theta = incidence_field(layers.xs, layers.ys, sar_look_azimuth(acquired), radar) - 35.0
+        water = water + WATER_INCIDENCE_SLOPE_DB * theta
+        ice = ice + ICE_INCIDENCE_SLOPE_DB * theta
+        rock = rock + ROCK_INCIDENCE_SLOPE_DB * theta
+        # Walls facing the radar fold towards it, over the fjord's edge; those facing
+        # away lie in shadow, at the noise floor.
+        bright = smoothstep((cos_local - 0.93) / 0.06) * (radar.layover_db - 6.0)
+        bright = fold_towards_radar(bright, radar.layover_shift_m, sar_look_azimuth(acquired),
+                                    grid.pixel_size)  # fmt: skip
+        rock = np.where(cos_local < 0.05, -35.0, rock)
+        water, ice, rock, floes = water + bright, ice + bright, rock + bright, floes + bright
+    sea = water + (floes - water) * surface.melange
+    sea = sea + (-1.5 - sea) * surface.bergs
+
+    return np.where(surface.zone == ZONE_ROCK, rock, np.where(surface.zone == ZONE_ICE, ice, sea))
+
+
+def encode_sar_amplitude(sigma0_db: np.ndarray, nodata: np.ndarray) -> np.ndarray:
+    amplitude = np.sqrt(10.0 ** (sigma0_db / 10.0))
+    raw = np.clip(np.round(amplitude / SAR_AMPLITUDE_SCALE), 1, 65535).astype(np.uint16)
+    raw[nodata] = 0
+    return raw
