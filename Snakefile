@@ -25,6 +25,21 @@ include: "workflow/rules/training.smk"
 include: "workflow/rules/report.smk"
 
 
+# Rules run by Snakemake itself, never submitted to a cluster: listing asks the archive
+# (compute nodes may have no internet), the others gather one glacier's small files, and
+# each would wait in a queue longer than it runs.
+localrules:
+    list_scenes,
+    merge_fronts,
+    synthetic_truth,
+    evaluate_fronts,
+    plot_fronts,
+
+
+onstart:
+    check_slurm_status_command()
+
+
 # The yield of the run per glacier and sensor, and a non-zero exit if a listing failed.
 onsuccess:
     print_run_summary(exit_on_failed_listing=True)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install the workflow into ./.venv: the calvingfronts package, Snakemake, ONNX Runtime, and
-# (unless --no-train) PyTorch for the optional training rule and the test suite.
+# Install the workflow into ./.venv: the calvingfronts package, Snakemake with its SLURM
+# executor plugin (profiles/slurm; a venv on a file system the nodes share serves them too),
+# ONNX Runtime, and (unless --no-train) PyTorch for the optional training rule and the tests.
 #   ./install.sh              everything (what the tests need)
 #   ./install.sh --no-train   inference only: no PyTorch
 # ONNX Runtime with CUDA (onnxruntime-gpu) replaces the CPU build where an NVIDIA driver is found.

@@ -19,6 +19,7 @@ from calvingfronts.listing import failed_listings, listing_record_path
 from calvingfronts.pipeline import fetch_attempts
 from calvingfronts.run_summary import GlacierOutputs, end_of_run
 from calvingfronts.scenes import read_manifest
+from calvingfronts.slurm_status import slurm_status_problem
 from calvingfronts.uncertainty import read_calibration
 
 # What this run wrote is what its end-of-run summary reports (print_run_summary).
@@ -224,6 +225,29 @@ def glacier_plots(glacier):
         f"results/{glacier}/plots/{name}"
         for name in ("position.png", "front_map.png", "run_statistics.html")
     ]
+
+
+# Start of the run (`onstart:` in the Snakefile).
+def check_slurm_status_command():
+    """Under the SLURM executor, stop before the first job where a cancelled job would be
+    taken for a running one (calvingfronts.slurm_status): the run would never end."""
+    plugin = workflow.executor_plugin
+    if plugin is None or plugin.name != "slurm":
+        return
+    from snakemake_executor_plugin_slurm.job_status_query import (
+        get_min_job_age,
+        is_query_tool_available,
+    )
+
+    settings = workflow.executor_settings
+    problem = slurm_status_problem(
+        settings.status_command,
+        settings.init_seconds_before_status_checks,
+        get_min_job_age(),
+        is_query_tool_available("sacct"),
+    )
+    if problem:
+        raise WorkflowError(problem)
 
 
 # End of the run (`onsuccess:`/`onerror:` in the Snakefile).

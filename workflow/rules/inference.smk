@@ -11,6 +11,10 @@ rule infer_front:
         "results/benchmarks/{glacier}/infer_front/{sensor}/{scene_id}.tsv"
     conda:
         "../../envs/inference.yaml"
+    # A workstation's share; profiles/slurm sets the cluster's (a GPU, its memory).
+    threads: 2
+    resources:
+        mem_mb=4000,
     params:
         scene=scene_json,
         model=model_identity(config["model"]),

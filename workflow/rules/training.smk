@@ -18,6 +18,8 @@ rule train:
         "../../envs/training.yaml"
     # Deferred: workflow.cores raises where no --cores is given (--unlock, --report, --dag).
     threads: lambda wildcards: workflow.cores
+    resources:
+        mem_mb=8000,
     params:
         training=lambda wildcards, threads: {**training_settings(), "threads": threads},
     script:
