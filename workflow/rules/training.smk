@@ -39,6 +39,8 @@ rule cross_validate:
     conda:
         "../../envs/training.yaml"
     threads: lambda wildcards: workflow.cores
+    resources:
+        mem_mb=8000,
     params:
         training=lambda wildcards, threads: {**training_settings(), "threads": threads},
     script:
