@@ -228,6 +228,15 @@ def test_a_deleted_product_is_made_again(demo, batch_done):
     assert [plan.stages for plan in batch.plans].count(("inference", "vectorize")) == 1
 
 
+def test_a_record_that_no_longer_reads_is_made_again(demo, batch_done):
+    folder, _, records = batch_done
+    scene = demo[2][0]
+    record = SceneProducts.of("demo", "sentinel1", scene.scene_id, str(folder / "results")).record
+    Path(record).write_text("{not json")
+    _, again = _run(demo, folder)
+    assert again == records and json.loads(Path(record).read_text()) == records[0]
+
+
 def test_a_bad_scene_is_rejected_alone_with_the_usual_record(demo, tmp_path):
     """A local scene whose file is missing: rejected at fetch, the others go on."""
     config, glacier, scenes = demo

@@ -151,6 +151,17 @@ def _read_key_file(path: Path) -> dict[str, dict[str, str]]:
     return keys if isinstance(keys, dict) else {}
 
 
+def _read_record(path: str) -> dict | None:
+    """A kept front record, or None where it no longer reads as one (edited by hand):
+    the scene is then vectorized again."""
+    try:
+        record = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        log.warning("%s cannot be read: vectorizing its scene again", path)
+        return None
+    return record if isinstance(record, dict) else None
+
+
 class _Keys:
     """The batch's keys, updated by the scene threads and saved now and then."""
 
@@ -292,11 +303,10 @@ class BatchRun:
             if "inference" in plan.stages:
                 self._infer(plan)
                 self.keys.done(scene_id, "inference", plan.keys["inference"])
-            if "vectorize" in plan.stages:
+            record = None if "vectorize" in plan.stages else _read_record(plan.products.record)
+            if record is None:
                 record = self._vectorize(plan)
                 self.keys.done(scene_id, "vectorize", plan.keys["vectorize"])
-            else:
-                record = json.loads(Path(plan.products.record).read_text())
             return record, None
         except Exception as error:  # anything else is not the scene's fault: see BatchFailed
             log.exception("scene %s did not finish", scene_id)
