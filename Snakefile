@@ -16,9 +16,7 @@ validate(config, schema="workflow/schemas/config.schema.yaml")
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/scenes.smk"
-include: "workflow/rules/preprocess.smk"
-include: "workflow/rules/inference.smk"
-include: "workflow/rules/vectorize.smk"
+include: "workflow/rules/batches.smk"
 include: "workflow/rules/timeseries.smk"
 include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/training.smk"

@@ -70,6 +70,9 @@ def _broken(config, path, value):
             "not a date",
         ),
         (("training", "learning_rte"), 0.1, "training", "unknown training config keys"),
+        (("batches", "period"), "decade", "batches.period", "year, quarter, month, week"),
+        (("inference", "batch_size"), 0, "inference.batch_size", "at least 1"),
+        (("batches", "fetch_threads"), 2.5, "batches.fetch_threads", "whole number"),
         (("training", "stages"), [{"output": "x.onnx"}], "training", "stage 1"),
     ],
 )
@@ -223,6 +226,8 @@ def _with_local_sensor(config, **options):
         (("sources", "stac", "max_cloud_cove"), 20, "max_cloud_cove", "max_cloud_cover"),
         (("sources", "synthetic", "sede"), 1, "sede", "seed"),
         (("sources", "asf", "keep_download"), True, "keep_download", "keep_downloads"),
+        (("batches", "perod"), "month", "perod", "period"),
+        (("inference", "batch_sise"), 32, "batch_sise", "batch_size"),
     ],
 )  # fmt: skip
 def test_unknown_keys_are_refused_by_name(workflow_config, repo, path, value, key, known):

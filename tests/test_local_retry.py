@@ -40,13 +40,10 @@ def test_a_missing_local_file_added_later_is_fetched(tmp_path):
 
     _write_in_crs(scenes_dir / "tsx_1.tif", rasters[1], "EPSG:3413")
     rerun = snakemake(workdir, str(gpkg.relative_to(workdir)))
-    assert jobs_run(rerun) == {
-        "fetch_scene": 1,
-        "preprocess_scene": 1,
-        "infer_front": 1,
-        "vectorize_front": 1,
-        "merge_fronts": 1,
-    }
+    # The scene's batch runs again, and in it only the scene whose file changed.
+    assert jobs_run(rerun) == {"process_batch": 1, "merge_fronts": 1}
+    log = (workdir / "results" / "logs" / "mine" / "process_batch" / "terrasarx").glob("*.log")
+    assert "1 fetched, 1 inferred, 1 vectorized, 1 reused whole" in next(log).read_text()
     fronts = geopandas.read_file(gpkg, layer="fronts")
     rejected = geopandas.read_file(gpkg, layer="rejected")
     assert "tsx_1" not in set(rejected.scene_id)

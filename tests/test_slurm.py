@@ -179,24 +179,14 @@ def test_demo_through_the_cluster_profile_equals_the_local_run(
 
     jobs = _slurm_jobs(_slurm_run_id(result.stdout + result.stderr))
     assert (jobs.State == "COMPLETED").all(), jobs
-    per_rule = jobs.rule.value_counts().to_dict()
-    # The local rules never reach SLURM.
-    assert per_rule == {
-        "fetch_scene": 3,
-        "preprocess_scene": 3,
-        "infer_front": 3,
-        "vectorize_front": 3,
-    }, jobs
-    inference = jobs[jobs.rule == "infer_front"]
-    others = jobs[jobs.rule != "infer_front"]
-    # The GPU request of profiles/slurm, and the rule's 2 threads as --cpus-per-task.
-    assert (inference.Partition == "gpu").all(), inference
-    assert inference.AllocTRES.str.contains(r"(?:^|,)gres/gpu=1(?:,|$)").all(), inference
-    assert inference.AllocTRES.str.contains(r"(?:^|,)cpu=2(?:,|$)").all(), inference
-    assert inference.AllocTRES.str.contains(r"(?:^|,)mem=16000M(?:,|$)").all(), inference
-    assert (others.Partition == "cpu").all(), others
-    assert not others.AllocTRES.str.contains("gres/gpu").any(), others
-    assert others.AllocTRES.str.contains(r"(?:^|,)cpu=1(?:,|$)").all(), others
+    # The local rules never reach SLURM: only the batches of the three scenes do.
+    assert set(jobs.rule) == {"process_batch"}, jobs
+    batches = jobs
+    # The GPU request of profiles/slurm, and its 4 threads as --cpus-per-task.
+    assert (batches.Partition == "gpu").all(), batches
+    assert batches.AllocTRES.str.contains(r"(?:^|,)gres/gpu=1(?:,|$)").all(), batches
+    assert batches.AllocTRES.str.contains(r"(?:^|,)cpu=4(?:,|$)").all(), batches
+    assert batches.AllocTRES.str.contains(r"(?:^|,)mem=16000M(?:,|$)").all(), batches
 
 
 def test_a_cancelled_job_is_retried_and_the_dataset_completes(
@@ -214,7 +204,7 @@ def test_a_cancelled_job_is_retried_and_the_dataset_completes(
             text=True,
         )
         try:
-            cancelled = _cancel_first_running_job("rule_infer_front", run, log_path)
+            cancelled = _cancel_first_running_job("rule_process_batch", run, log_path)
             try:
                 run.wait(timeout=RUN_TIMEOUT_S)
             except subprocess.TimeoutExpired:
@@ -231,9 +221,11 @@ def test_a_cancelled_job_is_retried_and_the_dataset_completes(
 
     # The plugin reported the job as failed and Snakemake submitted it again (`retries`).
     jobs = _slurm_jobs(_slurm_run_id(log))
-    inference = jobs[jobs.rule == "infer_front"]
-    assert sorted(inference.State.str.split().str[0]) == ["CANCELLED"] + ["COMPLETED"] * 3, jobs
-    assert inference.set_index("JobIDRaw").State[cancelled].startswith("CANCELLED"), jobs
+    batches = jobs[jobs.rule == "process_batch"]
+    states = sorted(batches.State.str.split().str[0])
+    # The cancelled batch once, then every batch completed (the cancelled one on its retry).
+    assert states.count("CANCELLED") == 1 and set(states) == {"CANCELLED", "COMPLETED"}, jobs
+    assert batches.set_index("JobIDRaw").State[cancelled].startswith("CANCELLED"), jobs
     assert "Trying to restart job" in log
     # Nothing lost: the same fronts and rejections as without the cancellation.
     assert_same_layers(workdir / DEMO_TARGET, local_reference)

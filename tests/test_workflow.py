@@ -117,28 +117,124 @@ def test_screening_removes_the_demo_fronts_that_are_far_off(demo_run):
     assert effect["before"]["mean_distance_m"] > effect["after"]["mean_distance_m"]
 
 
+def _one_scene_at_a_time(workdir: Path, config: dict, glacier_name: str) -> Path:
+    """The glacier's GeoPackage made as the per-scene jobs made it before batches: each
+    stage function called for one scene at a time, then the merge."""
+    from calvingfronts.batches import SceneProducts
+    from calvingfronts.config import glacier_config
+    from calvingfronts.inference import FrontModel
+    from calvingfronts.listing import listing_rejections
+    from calvingfronts.pipeline import (
+        fetch_stage,
+        inference_stage,
+        list_stage,
+        preprocess_stage,
+        vectorize_stage,
+    )
+    from calvingfronts.screening import ScreeningSettings
+    from calvingfronts.timeseries import (
+        build_time_series,
+        read_records,
+        screen_time_series,
+        write_time_series,
+    )
+    from calvingfronts.uncertainty import read_calibration
+
+    glacier = glacier_config(config, glacier_name, REPO)
+    inference = config["inference"]
+    calibration = read_calibration(REPO / config["model"], inference["members"])
+    options = {**config["vectorize"], **config["glaciers"][glacier_name].get("vectorize", {})}
+    model = FrontModel(REPO / config["model"], device="cpu", threads=2)
+    records, listings = [], []
+    for sensor in glacier.sensors:
+        listing = list_stage(config, glacier, sensor)
+        listings.append(listing.record(0))
+        for scene in listing.scenes:
+            paths = SceneProducts.of(glacier_name, sensor, scene.scene_id, str(workdir))
+            fetch_stage(config, glacier, scene, paths.fetched)
+            preprocess_stage(
+                glacier,
+                scene,
+                paths.fetched,
+                paths.preprocessed,
+                config["histogram"],
+                config["preprocess"]["min_valid_fraction"],
+            )
+            inference_stage(
+                model,
+                scene,
+                paths.preprocessed,
+                paths.probability,
+                inference["tile_size"],
+                inference["overlap"],
+                inference["members"],
+            )
+            vectorize_stage(glacier, scene, paths.probability, paths.record, options, calibration)
+            records.append(paths.record)
+    fronts, rejected = build_time_series(read_records(records) + listing_rejections(listings))
+    series = screen_time_series(
+        fronts, rejected, glacier, ScreeningSettings.from_dict(config["screening"])
+    )
+    gpkg = workdir / f"{glacier_name}_fronts.gpkg"
+    write_time_series(
+        series.fronts, series.rejected, gpkg, screened=series.screened, positions=series.positions
+    )
+    return gpkg
+
+
+def test_the_batches_geopackage_equals_one_scene_at_a_time(demo_run, tmp_path):
+    """Batches change how the stages are run, never what they make: every layer of the
+    demo's GeoPackage equals that of the per-scene stages run one scene at a time."""
+    import pyogrio
+
+    reference = _one_scene_at_a_time(tmp_path, load_workflow_config(), "demo")
+    gpkg = demo_run / "results" / "demo_fronts.gpkg"
+    layers = [name for name, _ in pyogrio.list_layers(gpkg)]
+    assert layers == [name for name, _ in pyogrio.list_layers(reference)]
+    assert {"fronts", "screened", "rejected", "positions"} <= set(layers)
+    for layer in layers:
+        ours = pyogrio.read_dataframe(gpkg, layer=layer)
+        theirs = pyogrio.read_dataframe(reference, layer=layer)
+        pandas.testing.assert_frame_equal(
+            pandas.DataFrame(ours.drop(columns="geometry", errors="ignore")),
+            pandas.DataFrame(theirs.drop(columns="geometry", errors="ignore")),
+            obj=layer,
+        )
+        if "geometry" in ours:
+            assert list(ours.geometry.to_wkb()) == list(theirs.geometry.to_wkb()), layer
+
+
 def test_rerunning_the_target_runs_no_job(demo_run):
     result = snakemake(demo_run, "results/demo_fronts.gpkg")
     assert jobs_run(result) == {}
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
+def _product_times(workdir: Path, glacier: str, sensor: str) -> dict[str, int]:
+    return {
+        str(path.relative_to(workdir)): path.stat().st_mtime_ns
+        for kind in ("scenes", "probability", "fronts")
+        for path in (workdir / "results" / glacier / kind / sensor).glob("*.*")
+    }
+
+
 def test_removing_one_scene_product_recomputes_only_that_scene(demo_run):
     scene = sorted((demo_run / "results" / "demo" / "fronts" / "landsat8").glob("*.json"))[3]
     probability = demo_run / "results" / "demo" / "probability" / "landsat8" / f"{scene.stem}.tif"
     before = (demo_run / "results" / "demo_fronts.gpkg").stat().st_mtime_ns
+    others = _product_times(demo_run, "demo", "landsat8")
     scene.unlink()
     probability.unlink()
-    # Snakemake leaves a missing intermediate alone while the target is up to date; asking
-    # for the scene's record rebuilds it and what depends on it, and nothing else.
-    result = snakemake(demo_run, str(scene.relative_to(demo_run)), "results/demo_fronts.gpkg")
-    assert jobs_run(result) == {
-        "preprocess_scene": 1,
-        "infer_front": 1,
-        "vectorize_front": 1,
-        "merge_fronts": 1,
-    }
+    # Snakemake leaves a missing product alone while the target is up to date; forcing the
+    # scene's batch (its year) remakes what is missing in it, and nothing else.
+    batch = f"results/demo/batches/landsat8/{scene.stem.split('_')[2][:4]}.json"
+    result = snakemake(demo_run, "results/demo_fronts.gpkg", "--forcerun", batch)
+    assert jobs_run(result) == {"process_batch": 1, "merge_fronts": 1}
     assert probability.exists() and scene.exists()
+    after = _product_times(demo_run, "demo", "landsat8")
+    assert {path for path in after if after[path] != others.get(path)} == {
+        str(path.relative_to(demo_run)) for path in (scene, probability)
+    }
     assert (demo_run / "results" / "demo_fronts.gpkg").stat().st_mtime_ns > before
 
 
@@ -146,6 +242,7 @@ def test_adding_scenes_computes_only_the_new_ones(demo_run):
     config = yaml.safe_load((demo_run / "config" / "config.yaml").read_text())
     manifest = demo_run / "results" / "demo" / "manifests" / "landsat8.csv"
     before = len(manifest.read_text().splitlines()) - 1
+    products = _product_times(demo_run, "demo", "landsat8")
     config["glaciers"]["demo"]["sensors"]["landsat8"]["end"] = "2020-09-30"
     (demo_run / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     result = snakemake(demo_run, "results/demo_fronts.gpkg")
@@ -156,14 +253,11 @@ def test_adding_scenes_computes_only_the_new_ones(demo_run):
         in (result.stdout + result.stderr)
     )
     assert added >= 3
-    assert jobs == {
-        "list_scenes": 1,
-        "fetch_scene": added,
-        "preprocess_scene": added,
-        "infer_front": added,
-        "vectorize_front": added,
-        "merge_fronts": 1,
-    }
+    # One batch (2020 of landsat8) runs, and in it only the new scenes' work.
+    assert jobs == {"list_scenes": 1, "process_batch": 1, "merge_fronts": 1}
+    after = _product_times(demo_run, "demo", "landsat8")
+    assert all(after[path] == time for path, time in products.items())
+    assert len(after) == len(products) + 3 * added
     fronts = geopandas.read_file(demo_run / "results" / "demo_fronts.gpkg", layer="fronts")
     rejected = geopandas.read_file(demo_run / "results" / "demo_fronts.gpkg", layer="rejected")
     sentinel1 = demo_run / "results" / "demo" / "manifests" / "sentinel1.csv"

@@ -32,6 +32,10 @@ class ConfigError(ValueError):
 
 # Keys of every sensor block; the rest of the block are the options of its source.
 SENSOR_KEYS = frozenset({"source", "pixel_size", "start", "end", "enabled"})
+INFERENCE_KEYS = frozenset(
+    {"device", "tile_size", "overlap", "members", "batch_size", "environment"}
+)
+BATCHES_KEYS = frozenset({"period", "fetch_threads"})
 
 
 def refuse_unknown_keys(block: dict, known, prefix: str) -> None:
@@ -172,6 +176,26 @@ def check_source_blocks(config: dict) -> None:
         refuse_unknown_keys(block or {}, known_options(source), key)
 
 
+def check_batches(config: dict) -> None:
+    """``inference`` and ``batches``: known keys, a known period, positive counts."""
+    from calvingfronts.batches import PERIODS
+
+    inference = config.get("inference") or {}
+    batches = config.get("batches") or {}
+    refuse_unknown_keys(inference, INFERENCE_KEYS, "inference")
+    refuse_unknown_keys(batches, BATCHES_KEYS, "batches")
+    if batches.get("period", "year") not in PERIODS:
+        raise ConfigError("batches.period", f"must be one of {', '.join(PERIODS)}")
+    for key, value in (
+        ("inference.batch_size", inference.get("batch_size", 1)),
+        ("batches.fetch_threads", batches.get("fetch_threads", 1)),
+    ):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(key, f"must be a whole number of at least 1, got {value!r}")
+    if inference.get("environment", "cpu") not in ("cpu", "gpu"):
+        raise ConfigError("inference.environment", "must be cpu or gpu")
+
+
 def glacier_config(config: dict, name: str, base_dir: str | Path = ".") -> GlacierConfig:
     """The checked configuration of one glacier."""
     base_dir = Path(base_dir)
@@ -256,6 +280,7 @@ def check_config(config: dict, base_dir: str | Path = ".") -> None:
             f"{model} was trained with; the network only knows images prepared like its own",
         )
     check_source_blocks(config)
+    check_batches(config)
     for name in config.get("glaciers") or {}:
         glacier = glacier_config(config, name, base_dir)
         for sensor, settings in glacier.sensors.items():

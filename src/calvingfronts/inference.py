@@ -141,7 +141,13 @@ class ModelInfo:
 class FrontModel:
     """An exported front-detection network loaded into ONNX Runtime."""
 
-    def __init__(self, path: str | Path, device: str = "auto", threads: int | None = None):
+    def __init__(
+        self,
+        path: str | Path,
+        device: str = "auto",
+        threads: int | None = None,
+        batch_size: int | None = None,
+    ):
         import onnxruntime
 
         path = Path(path)
@@ -166,11 +172,29 @@ class FrontModel:
                 f"{path}: expected input '{INPUT_NAME}' and output '{OUTPUT_NAME}', "
                 f"found inputs {inputs} and outputs {outputs}"
             )
+        if batch_size is not None and batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        # Views per call of the network (None: a tile's views of one shape in one call).
+        self.batch_size = batch_size
+        # What runs a stack of views: the session itself, or a TileBatcher that stacks the
+        # views of several scenes into one call (calvingfronts.tile_batching).
+        self.network = self.run_session
         log.info("model %s %s on %s", self.info.name, self.info.version, self.provider)
 
     @property
     def metadata(self) -> dict[str, str]:
         return self.info.metadata
+
+    def run_session(self, views: np.ndarray) -> np.ndarray:
+        """The network's output (N, 1, H, W) for a stack of views (N, 1, H, W), one call."""
+        (probability,) = self.session.run([OUTPUT_NAME], {INPUT_NAME: views})
+        return probability
+
+    def run_network(self, views: np.ndarray) -> np.ndarray:
+        """The network's output for a stack of views, in calls of at most ``batch_size``."""
+        size = self.batch_size or len(views)
+        parts = [self.network(views[start : start + size]) for start in range(0, len(views), size)]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def predict_tile(self, tile: np.ndarray, members: int = 1) -> np.ndarray:
         """Probabilities (members, H, W) for one (H, W) tile of the normalized band, each
@@ -189,7 +213,7 @@ class FrontModel:
             views = [np.ascontiguousarray(member_view(tile, m)) for m in batch_members]
             view_h, view_w = views[0].shape
             batch = np.stack([pad_to_multiple(v) for v in views])[:, np.newaxis]
-            (probability,) = self.session.run([OUTPUT_NAME], {INPUT_NAME: batch})
+            probability = self.run_network(batch)
             for index, m in enumerate(batch_members):
                 out[m] = member_unview(probability[index, 0, :view_h, :view_w], m)
         return out

@@ -128,9 +128,13 @@ def list_stage(
 MAX_FETCH_ATTEMPTS = 5
 
 
+# Beside a fetched scene: its failed attempts, as a number.
+ATTEMPTS_SUFFIX = ".attempts"
+
+
 def attempts_path(output: str | os.PathLike) -> Path:
     """Where the fetch stage counts a scene's failed attempts; beside its output."""
-    return Path(f"{output}.attempts")
+    return Path(f"{output}{ATTEMPTS_SUFFIX}")
 
 
 def fetch_attempts(output: str | os.PathLike) -> int:

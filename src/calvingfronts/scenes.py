@@ -13,7 +13,7 @@ import io
 import json
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -93,7 +93,9 @@ class Scene:
             raise ValueError(f"scene {self.scene_id}: acquired must be timezone-aware (UTC)")
 
     def to_row(self) -> dict[str, str]:
-        row = asdict(self)
+        # Not dataclasses.asdict: it deep-copies the properties, which are only dumped here
+        # (a row per scene of every batch each time the workflow plans its jobs).
+        row = {f.name: getattr(self, f.name) for f in fields(self)}
         row["acquired"] = format_utc(self.acquired)
         row["cloud_cover"] = "" if self.cloud_cover is None else f"{self.cloud_cover:g}"
         row["properties"] = json.dumps(self.properties, sort_keys=True)

@@ -25,7 +25,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 from shapely.geometry.base import BaseGeometry
 
 from calvingfronts.metrics import symmetric_mean_distance
@@ -135,6 +134,8 @@ def calibration_report(
     uncertainty = np.asarray(uncertainties_m, dtype=float)
     errors = np.asarray(errors_m, dtype=float)
     far, near = errors > far_m, errors <= near_m
+    from scipy import stats  # here: the workflow reads calibrations at every start
+
     rho = stats.spearmanr(uncertainty, errors).statistic if len(errors) > 2 else float("nan")
     rows = []
     for cutoff in cutoffs_m:

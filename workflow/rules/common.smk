@@ -8,6 +8,12 @@ import time
 from datetime import date
 from pathlib import Path
 
+from calvingfronts.batches import (
+    BATCH_ID_PATTERN,
+    batch_output,
+    digest,
+    group_by_batch,
+)
 from calvingfronts.config import (
     ConfigError,
     check_config,
@@ -16,7 +22,7 @@ from calvingfronts.config import (
 )
 from calvingfronts.fetch_key import fetch_key
 from calvingfronts.listing import failed_listings, listing_record_path
-from calvingfronts.pipeline import fetch_attempts
+from calvingfronts.pipeline import ATTEMPTS_SUFFIX, fetch_attempts
 from calvingfronts.run_summary import GlacierOutputs, end_of_run
 from calvingfronts.scenes import read_manifest
 from calvingfronts.slurm_status import slurm_status_problem
@@ -35,7 +41,7 @@ except ConfigError as error:
 wildcard_constraints:
     glacier=r"[a-z0-9_]+",
     sensor=r"[a-z0-9]+",
-    scene_id=r"[A-Za-z0-9][A-Za-z0-9_.\-]*",
+    batch=BATCH_ID_PATTERN,
 
 
 # Sources that read live archives: their scene lists grow by themselves.
@@ -69,64 +75,92 @@ def local_manifest(wildcards):
     return [settings["manifest"]] if settings["source"] == "local" else []
 
 
-@functools.lru_cache(maxsize=None)
-def _manifest_scenes(path, modified):
-    return {scene.scene_id: scene for scene in read_manifest(path)}
-
-
 def manifest_path(glacier, sensor):
     return f"results/{glacier}/manifests/{sensor}.csv"
 
 
-def listed_scenes(glacier, sensor):
-    """The scenes of a manifest, read once per version of the file."""
+@functools.lru_cache(maxsize=None)
+def _manifest_batches(path, modified, period):
+    return group_by_batch(read_manifest(path), period)
+
+
+def sensor_batches(glacier, sensor):
+    """The scenes of a manifest by batch (batches.period), read once per version of the file."""
     path = manifest_path(glacier, sensor)
     if not os.path.exists(path):
         raise WorkflowError(
             f"{path} does not exist yet: list the scenes first "
             f"(snakemake {path}, or the glacier's target results/{glacier}_fronts.gpkg)"
         )
-    return _manifest_scenes(path, os.stat(path).st_mtime_ns)
+    return _manifest_batches(
+        path, os.stat(path).st_mtime_ns, config["batches"]["period"]
+    )
 
 
-def scene_manifest(wildcards):
-    """The manifest that lists a scene: its time stamp never triggers a rerun (ancient),
-    so re-listing a glacier recomputes only the scenes whose own record changed."""
+def sensor_manifest(wildcards):
+    """The manifest that lists a batch's scenes: its time stamp never triggers a rerun
+    (ancient), so re-listing a glacier reruns only the batches whose scenes changed."""
     return ancient(manifest_path(wildcards.glacier, wildcards.sensor))
 
 
-def listed_scene(wildcards):
-    scenes = listed_scenes(wildcards.glacier, wildcards.sensor)
-    if wildcards.scene_id not in scenes:
+def batch_scenes(wildcards):
+    batches = sensor_batches(wildcards.glacier, wildcards.sensor)
+    if wildcards.batch not in batches:
         raise WorkflowError(
-            f"scene {wildcards.scene_id} is not listed in "
-            f"{manifest_path(wildcards.glacier, wildcards.sensor)}"
+            f"no scene of {manifest_path(wildcards.glacier, wildcards.sensor)} falls in "
+            f"batch {wildcards.batch} (batches.period: {config['batches']['period']})"
         )
-    return scenes[wildcards.scene_id]
+    return batches[wildcards.batch]
 
 
-def scene_json(wildcards):
-    """The scene's manifest record: a job reruns only when its own record changes."""
-    return listed_scene(wildcards).to_json()
+@functools.lru_cache(maxsize=None)
+def _scenes_with_failed_fetches(folder):
+    """Scene ids with a count of failed fetch attempts in a folder of fetched scenes: one
+    listing of the folder instead of a look for each scene."""
+    suffix = f".tif{ATTEMPTS_SUFFIX}"
+    try:
+        with os.scandir(folder) as entries:
+            return frozenset(
+                entry.name.removesuffix(suffix)
+                for entry in entries
+                if entry.name.endswith(suffix)
+            )
+    except FileNotFoundError:
+        return frozenset()
 
 
-def fetched_scene_json(wildcards):
-    """The scene's record, for a local file with its size and time stamp: a file added or
-    replaced after its fetch (e.g. after a rejection) is fetched again on the next run.
-    """
-    return fetch_key(listed_scene(wildcards))
+def batch_inputs(wildcards):
+    """A digest of what the batch's scenes are fetched from: each scene's record (a local
+    file with its size and time stamp) and its failed fetch attempts. A new scene, a changed
+    record or file, or a new failure of the archive reruns the batch (and, in it, only
+    those scenes)."""
+    folder = f"results/{wildcards.glacier}/scenes/{wildcards.sensor}"
+    failed = _scenes_with_failed_fetches(folder)
+    return digest(
+        [
+            (
+                fetch_key(scene),
+                (
+                    fetch_attempts(f"{folder}/{scene.scene_id}.tif")
+                    if scene.scene_id in failed
+                    else 0
+                ),
+            )
+            for scene in batch_scenes(wildcards)
+        ]
+    )
 
 
-def glacier_front_records(wildcards):
-    """Every scene's front record of a glacier, over all its sensors (known after listing)."""
+def glacier_batch_records(wildcards):
+    """The record file of every batch of a glacier, over all its sensors (known after
+    listing), in time order per sensor."""
     records = []
     for sensor in glacier_sensors(wildcards.glacier):
         # Waits for the checkpoint: the scenes are known once the archive was asked.
         checkpoints.list_scenes.get(glacier=wildcards.glacier, sensor=sensor)
-        scenes = listed_scenes(wildcards.glacier, sensor)
         records += [
-            f"results/{wildcards.glacier}/fronts/{sensor}/{scene_id}.json"
-            for scene_id in scenes
+            batch_output(wildcards.glacier, sensor, batch)
+            for batch in sensor_batches(wildcards.glacier, sensor)
         ]
     return records
 
@@ -172,13 +206,6 @@ def glacier_geometry(wildcards):
 def vectorize_options(glacier):
     """Front extraction settings: the global ones overlaid with the glacier's own."""
     return {**config["vectorize"], **config["glaciers"][glacier].get("vectorize", {})}
-
-
-def failed_fetch_attempts(wildcards):
-    """Failed attempts of a scene whose archive faulted; a new failure makes the next run retry."""
-    return fetch_attempts(
-        f"results/{wildcards.glacier}/scenes/{wildcards.sensor}/{wildcards.scene_id}.tif"
-    )
 
 
 def model_identity(model_path):

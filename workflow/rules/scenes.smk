@@ -18,24 +18,3 @@ checkpoint list_scenes:
         failed_listings=failed_listings_so_far,
     script:
         "../scripts/list_scenes.py"
-
-
-rule fetch_scene:
-    """One scene's pixels resampled onto the glacier's grid; archive faults are retried."""
-    input:
-        manifest=scene_manifest,
-    output:
-        scene="results/{glacier}/scenes/{sensor}/{scene_id}.tif",
-    log:
-        "results/logs/{glacier}/fetch_scene/{sensor}/{scene_id}.log",
-    benchmark:
-        "results/benchmarks/{glacier}/fetch_scene/{sensor}/{scene_id}.tsv"
-    retries: 1
-    conda:
-        "../../envs/workflow.yaml"
-    params:
-        # With a local file's size and time stamp: a file fixed after its rejection is retried.
-        scene=fetched_scene_json,
-        failed_attempts=failed_fetch_attempts,
-    script:
-        "../scripts/fetch_scene.py"

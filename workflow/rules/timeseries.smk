@@ -1,7 +1,7 @@
 rule merge_fronts:
     """A glacier's fronts, screened, with rejections and positions: the GeoPackage."""
     input:
-        fronts=glacier_front_records,
+        batches=glacier_batch_records,
         listings=glacier_listings,
         outlines=glacier_outline_files,
     output:

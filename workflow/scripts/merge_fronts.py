@@ -4,12 +4,12 @@ and write the GeoPackage and the positions table."""
 import logging
 
 from calvingfronts import logs
+from calvingfronts.batches import read_batch_records
 from calvingfronts.config import glacier_config
 from calvingfronts.listing import listing_rejections, read_listing_record
 from calvingfronts.screening import ScreeningSettings
 from calvingfronts.timeseries import (
     build_time_series,
-    read_records,
     screen_time_series,
     write_positions,
     write_time_series,
@@ -22,7 +22,7 @@ for listing in listings:
     if listing["status"] == "failed":
         log.error("%s: not listed: %s", listing["sensor"], listing["reason"])
 # Manifest rows the listing set aside join the scenes' records (stage "list").
-records = read_records(snakemake.input.fronts) + listing_rejections(listings)
+records = read_batch_records(snakemake.input.batches) + listing_rejections(listings)
 fronts, rejected = build_time_series(records)
 series = screen_time_series(
     fronts,
