@@ -182,10 +182,10 @@ def test_demo_through_the_cluster_profile_equals_the_local_run(
     # The local rules never reach SLURM: only the batches of the three scenes do.
     assert set(jobs.rule) == {"process_batch"}, jobs
     batches = jobs
-    # The GPU request of profiles/slurm, and its 4 threads as --cpus-per-task.
+    # The GPU request of profiles/slurm, and its 2 threads as --cpus-per-task.
     assert (batches.Partition == "gpu").all(), batches
     assert batches.AllocTRES.str.contains(r"(?:^|,)gres/gpu=1(?:,|$)").all(), batches
-    assert batches.AllocTRES.str.contains(r"(?:^|,)cpu=4(?:,|$)").all(), batches
+    assert batches.AllocTRES.str.contains(r"(?:^|,)cpu=2(?:,|$)").all(), batches
     assert batches.AllocTRES.str.contains(r"(?:^|,)mem=16000M(?:,|$)").all(), batches
 
 
