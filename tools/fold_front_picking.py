@@ -31,7 +31,7 @@ from calvingfronts.frontlearning import FRONTLEARNING_FLOW_AZIMUTH, glacier_of_f
 from calvingfronts.inference import FrontModel
 from calvingfronts.preprocess import normalize
 from calvingfronts.training.cross_validation import pooled
-from calvingfronts.uncertainty import front_with_spread
+from calvingfronts.vectorize import extract_front
 
 
 def predict_glacier(model_path, images: Path, labels: Path, glacier: str, members: int):
@@ -55,11 +55,11 @@ def score(cases, pixel_size_m: float, options: dict) -> dict:
     for name, probabilities, front in cases:
         transform = image_transform(front.shape, pixel_size_m)
         fjord = whole_image_fjord(front.shape, pixel_size_m)
-        result, _, _ = front_with_spread(
-            probabilities[:1] if len(probabilities) == 1 else probabilities,
+        # The members' consensus, as the workflow draws it (their spread is not scored here).
+        result = extract_front(
+            probabilities.mean(axis=0),
             transform,
             fjord,
-            valid=None,
             flow_azimuth=FRONTLEARNING_FLOW_AZIMUTH,
             **options,
         )
