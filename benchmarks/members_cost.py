@@ -38,7 +38,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--model", default="models/frontlearning-drn-deeplabv3plus.onnx")
+    parser.add_argument("--model", default="models/frontlearning-all-drn-deeplabv3plus.onnx")
     parser.add_argument("--height", type=int, default=1000)
     parser.add_argument("--width", type=int, default=1333)
     parser.add_argument("--pixel-size", type=float, default=30.0)

@@ -33,7 +33,7 @@ from calvingfronts.scenes import Scene
 from calvingfronts.sources import synthetic
 
 REPO = Path(__file__).resolve().parents[1]
-MODEL = REPO / "models" / "frontlearning-drn-deeplabv3plus.onnx"
+MODEL = REPO / "models" / "frontlearning-all-drn-deeplabv3plus.onnx"
 
 
 def _utc(*args) -> datetime:

@@ -346,7 +346,7 @@ def test_an_extra_configfile_switches_a_sensor_off(tmp_path):
         (lambda t: t["data"][0].update(pth="x"), "pth"),
         (lambda t: t["data"][1].update(kind="syntetic"), "syntetic"),
         (lambda t: t["augment"].update(pixel_size_rnge_m=[1, 2]), "pixel_size_rnge_m"),
-        (lambda t: t["stages"][0]["augment"].update(flipp=True), "flipp"),
+        (lambda t: t.update(stages=[{"augment": {"flipp": True}}]), "flipp"),
     ],
 )
 def test_typos_deep_in_the_training_settings_are_refused_by_name(workflow_config, change, named):

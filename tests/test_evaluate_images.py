@@ -138,7 +138,7 @@ def _image_folders(tmp_path, names):
 
 def test_the_default_model_is_found_outside_the_checkout(tmp_path, monkeypatch, capsys):
     """Run from another folder, the shipped model of the checkout is used (before: a
-    FileNotFoundError traceback for models/frontlearning-drn-deeplabv3plus.onnx)."""
+    FileNotFoundError traceback for models/frontlearning-all-drn-deeplabv3plus.onnx)."""
     shipped = CHECKOUT / DEFAULT_MODEL
     if not shipped.is_file():
         pytest.skip(f"{shipped} is not in this installation")
@@ -189,3 +189,28 @@ def test_a_corrupt_image_is_skipped_with_its_reason(tmp_path, capsys):
     assert skipped[f"{names[1]}_Subset.png"].startswith(f"cannot read {names[1]}_Subset.png")
     assert skipped[f"{names[3]}_Subset.png"].startswith(f"cannot read {names[3]}_Front.png")
     assert f"skipped {names[2]}_Subset.png" in captured.err
+
+
+def test_the_workflows_tests_of_a_front_reject_a_line_along_the_flow():
+    """A line running up the image (the flow direction of FrontLearning subsets) is scored
+    as a front by default, as benchmarks score every image, and rejected with the
+    workflow's angle test, as the workflow would reject it."""
+    from calvingfronts.evaluate_images import WORKFLOW_MIN_ANGLE_TO_FLOW, score_members
+
+    along = np.where(np.abs(np.arange(96)[None, :] - 48) <= 1, 0.9, 0.05) * np.ones((64, 1))
+    along = along[None].astype(np.float32)
+    pred, _, reason, _ = score_members(along, _front(), PIXEL, flow_azimuth=0.0)
+    assert pred is not None and reason is None
+    rejections = {"min_angle_to_flow": WORKFLOW_MIN_ANGLE_TO_FLOW}
+    pred, _, reason, _ = score_members(
+        along, _front(), PIXEL, flow_azimuth=0.0, rejections=rejections
+    )
+    assert pred is None and "not a front" in reason
+
+
+def test_the_workflows_tests_of_a_front_are_the_configs(workflow_config):
+    from calvingfronts.evaluate_images import WORKFLOW_MIN_ANGLE_TO_FLOW, WORKFLOW_MIN_LENGTH_M
+
+    vectorize = workflow_config["vectorize"]
+    assert vectorize["min_angle_to_flow"] == WORKFLOW_MIN_ANGLE_TO_FLOW
+    assert vectorize["min_length_m"] == WORKFLOW_MIN_LENGTH_M

@@ -119,7 +119,7 @@ def test_calibration_file_is_tied_to_the_model_file(tmp_path, repo):
 
 
 def test_the_shipped_model_has_a_calibration(repo):
-    calibration = read_calibration(repo / "models" / "frontlearning-drn-deeplabv3plus.onnx", 8)
+    calibration = read_calibration(repo / "models" / "frontlearning-all-drn-deeplabv3plus.onnx", 8)
     assert calibration is not None and calibration.coverage == 0.9
     assert "jakobshavn" in calibration.fitted_on
 
@@ -136,3 +136,39 @@ def test_the_model_card_gets_one_calibration_section(tmp_path):
     assert text.count(CARD_SECTION) == 1
     assert text.index("## Data") < text.index(CARD_SECTION) < text.index("## Configuration")
     assert f"| 4 | {fit['scale']} | {fit['floor_px']} |" in text
+
+
+def test_fold_reports_pool_into_one_calibration_report():
+    from calvingfronts.calibrate import merge_fold_reports
+
+    a, b = _fake_report(6), _fake_report(8)
+    a.update(n_points=100, mean_m=100.0, n_no_front=1)
+    b.update(n_points=300, mean_m=300.0, n_no_front=2)
+    merged = merge_fold_reports({"a": a, "b": b})
+    assert merged["mean_m"] == pytest.approx(250.0)  # weighted by the distances
+    assert merged["median_m"] is None  # a report keeps no distances to pool a median from
+    assert merged["n_images"] == 14 and merged["n_no_front"] == 3
+    assert len(merged["per_image"]) == 14
+    fit = calibrate_members(merged, 0.9, "folds")
+    assert "| 4 | " in markdown_table({4: fit})
+    b["pixel_size_m"] = 30.0
+    with pytest.raises(ValueError, match="different pixel sizes"):
+        merge_fold_reports({"a": a, "b": b})
+
+
+def test_calibrate_takes_a_glacier_or_folds(tmp_path, capsys):
+    from calvingfronts.calibrate import calibrate_main
+
+    base = ["--images", str(tmp_path), "--labels", str(tmp_path), "--pixel-size", "49"]
+    with pytest.raises(SystemExit):
+        calibrate_main(base)
+    assert "either --glacier or --fold" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        calibrate_main([*base, "--glacier", "jakobshavn", "--fold", "a=b.onnx"])
+    assert "either --glacier or --fold" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        calibrate_main([*base, "--fold", "jakobshavn"])
+    assert "expected GLACIER=MODEL" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        calibrate_main([*base, "--fold", f"jakobshavn={tmp_path / 'none.onnx'}"])
+    assert "no model file" in capsys.readouterr().err

@@ -2,6 +2,8 @@
 
     calvingfronts calibrate-uncertainty --images DIR --labels DIR --pixel-size 49
         --glacier jakobshavn [--model models/NAME.onnx] [--members 4 8] [--write]
+    calvingfronts calibrate-uncertainty --images DIR --labels DIR --pixel-size 49
+        --fold jakobshavn=FOLD_J.onnx --fold kangerlussuaq=FOLD_K.onnx ... [--write]
 
 Runs ``evaluate-images`` with each number of members, fits :class:`Calibration` so that the
 true error of ``--coverage`` (default 90 %) of the fronts is within ``uncertainty_m``, and
@@ -10,6 +12,15 @@ what a new front can expect), Spearman correlation with the true error, and what
 the uncertainty keep and catch. ``--write`` stores the fit beside the model
 (``models/NAME.uncertainty.json``, tied to the model file's sha256), where the workflow reads
 it. Calibrate only on glaciers the model was not trained on, or the bounds will be too tight.
+
+A model trained on every labelled glacier has no such glacier left: ``--fold GLACIER=MODEL``
+(once per fold of its leave-one-glacier-out cross-validation) fits on each fold model's
+fronts of the glacier it held out, pooled, and writes the fit for ``--model``, trained by
+the same recipe on all of them.
+
+Fronts are drawn with the workflow's tests of a front that apply to an image without a fjord
+outline (``--min-angle-to-flow``, ``--min-length``; config.yaml ``vectorize``): a front the
+workflow rejects never reaches its screening, so it must not set the bounds either.
 """
 
 from __future__ import annotations
@@ -23,7 +34,12 @@ from pathlib import Path
 import numpy as np
 
 from calvingfronts.default_model import ModelNotFound, find_model
-from calvingfronts.evaluate_images import add_image_folder_options, evaluate_folder
+from calvingfronts.evaluate_images import (
+    add_image_folder_options,
+    add_rejection_options,
+    evaluate_folder,
+    rejection_options,
+)
 from calvingfronts.help_text import plain
 from calvingfronts.raster_io import atomic_path
 from calvingfronts.uncertainty import (
@@ -60,6 +76,28 @@ def calibrate_members(report: dict, coverage: float, fitted_on: str) -> dict:
         "pooled_median_m": report["median_m"],
         "report": calibration_report(uncertainty, errors, CUTOFFS_M),
     }
+
+
+def merge_fold_reports(reports: dict[str, dict]) -> dict:
+    """One report from the folds' reports (each fold model on its held-out glacier): the
+    fronts of every fold, the pooled mean over every distance. The distances themselves are
+    not kept by a report, so there is no pooled median (None)."""
+    from calvingfronts.training.cross_validation import pooled
+
+    together = pooled(reports)
+    pixels = {r["pixel_size_m"] for r in reports.values()}
+    if len(pixels) != 1:
+        raise ValueError(f"folds were measured at different pixel sizes: {sorted(pixels)}")
+    return {
+        **together,
+        "median_m": None,
+        "pixel_size_m": pixels.pop(),
+        "per_image": [entry for r in reports.values() for entry in r["per_image"]],
+    }
+
+
+def _metres(value) -> str:
+    return "-" if value is None else f"{value:.0f} m"
 
 
 def markdown_table(fits: dict[int, dict]) -> str:
@@ -129,7 +167,8 @@ def card_section(fits: dict[int, dict], command: str) -> str:
     for members, fit in sorted(fits.items()):
         lines.append(
             f"| {members} | {fit['scale']} | {fit['floor_px']} | {fit['n_fronts']} | "
-            f"{fit['fitted_on']} | {fit['pooled_mean_m']:.0f} m / {fit['pooled_median_m']:.0f} m |"
+            f"{fit['fitted_on']} | {_metres(fit['pooled_mean_m'])} / "
+            f"{_metres(fit['pooled_median_m'])} |"
         )
     lines += ["", markdown_table(fits), ""]
     return "\n".join(lines)
@@ -164,7 +203,15 @@ def calibrate_main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_image_folder_options(parser, "calibrate")
-    parser.add_argument("--glacier", required=True, help="a glacier the model was not trained on")
+    parser.add_argument("--glacier", help="a glacier the model was not trained on")
+    parser.add_argument(
+        "--fold",
+        action="append",
+        default=[],
+        metavar="GLACIER=MODEL",
+        help="a fold model and the glacier it held out (repeat for every fold); fits on them, "
+        "pooled, for --model, trained on all the glaciers",
+    )
     parser.add_argument(
         "--members",
         type=int,
@@ -180,32 +227,64 @@ def calibrate_main(argv: list[str] | None = None) -> int:
         default=0.9,
         help="share of fronts whose error the bound must cover (default 0.9)",
     )
+    # The fronts the workflow keeps are the ones its screening bounds: calibrate on those.
+    add_rejection_options(parser, workflow_defaults=True)
     parser.add_argument("--write", action="store_true", help="store the fit beside the model")
     args = parser.parse_args(argv)
+    rejections = rejection_options(args)
     if any(m < 2 for m in args.members):
         parser.error("--members: a spread needs at least 2 members")
+    if bool(args.glacier) == bool(args.fold):
+        parser.error("give either --glacier or --fold GLACIER=MODEL (once per fold)")
+    folds = {}
+    for item in args.fold:
+        glacier, _, path = item.partition("=")
+        if not (glacier and path):
+            parser.error(f"--fold {item!r}: expected GLACIER=MODEL")
+        if not Path(path).is_file():
+            parser.error(f"--fold {item!r}: no model file {path}")
+        folds[glacier] = Path(path)
     try:
         args.model = find_model(args.model)
     except ModelNotFound as error:
         parser.error(str(error))
     fits = {}
     for members in args.members:
-        report = evaluate_folder(
-            args.images,
-            args.labels,
-            args.pixel_size,
-            args.model,
-            glacier=args.glacier,
-            members=members,
-        )
-        fits[members] = calibrate_members(report, args.coverage, f"{args.glacier} ({args.images})")
+        if folds:
+            report = merge_fold_reports(
+                {
+                    glacier: evaluate_folder(
+                        args.images,
+                        args.labels,
+                        args.pixel_size,
+                        path,
+                        glacier=glacier,
+                        members=members,
+                        rejections=rejections,
+                    )
+                    for glacier, path in folds.items()
+                }
+            )
+            fitted_on = "folds held out " + ", ".join(folds) + f" ({args.images})"
+        else:
+            report = evaluate_folder(
+                args.images,
+                args.labels,
+                args.pixel_size,
+                args.model,
+                glacier=args.glacier,
+                members=members,
+                rejections=rejections,
+            )
+            fitted_on = f"{args.glacier} ({args.images})"
+        fits[members] = calibrate_members(report, args.coverage, fitted_on)
     print(markdown_table(fits))
     for members, fit in sorted(fits.items()):
         calibration = Calibration(fit["scale"], fit["floor_px"], fit["coverage"])
         print(
             f"members {members}: uncertainty_m = hypot({calibration.floor_px} px, "
-            f"{calibration.scale} x spread); pooled error {fit['pooled_mean_m']:.0f} m mean, "
-            f"{fit['pooled_median_m']:.0f} m median, {fit['images_without_front']} of "
+            f"{calibration.scale} x spread); pooled error {_metres(fit['pooled_mean_m'])} mean, "
+            f"{_metres(fit['pooled_median_m'])} median, {fit['images_without_front']} of "
             f"{fit['images']} images without a front"
         )
     if args.write:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DEFAULT_MODEL = Path("models/frontlearning-drn-deeplabv3plus.onnx")
+DEFAULT_MODEL = Path("models/frontlearning-all-drn-deeplabv3plus.onnx")
 
 # src/calvingfronts/default_model.py -> the checkout of an editable install.
 CHECKOUT = Path(__file__).resolve().parents[2]

@@ -115,16 +115,23 @@ def score_members(
     fjord=None,
     flow_azimuth: float | None = None,
     truth=None,
+    rejections: dict | None = None,
 ):
     """:func:`score_probability` for the members (M, H, W) of one image: the consensus
-    front, the truth line, the reason, and the members' spread in metres (or None)."""
+    front, the truth line, the reason, and the members' spread in metres (or None).
+    ``rejections`` are extract_front's tests of a front (e.g. ``min_angle_to_flow``)."""
     shape = member_probabilities.shape[1:]
     if transform is None:
         transform = image_transform(shape, pixel_size_m)
     if fjord is None:
         fjord = whole_image_fjord(shape, pixel_size_m)
     result, spread, _ = front_with_spread(
-        member_probabilities, transform, fjord, valid=valid, flow_azimuth=flow_azimuth
+        member_probabilities,
+        transform,
+        fjord,
+        valid=valid,
+        flow_azimuth=flow_azimuth,
+        **(rejections or {}),
     )
     truth = truth if truth is not None else label_line(front, transform)
     return result.front, truth, result.reason, spread
@@ -239,6 +246,7 @@ def evaluate_folder(
     resample_m: float | None = None,
     members: int = 1,
     calibration: Calibration | None = None,
+    rejections: dict | None = None,
 ) -> dict:
     """Run the workflow's inference and vectorization on every image with a label (of
     ``glacier`` only, by the FrontLearning path/row in the file name, when given).
@@ -250,7 +258,8 @@ def evaluate_folder(
     as the workflow puts scenes on its grids; the error is still measured against the label
     drawn on the original image, in metres. With ``members`` > 1 the front is the members'
     consensus and each image also gets the members' ``spread_m`` and, with a
-    ``calibration``, its ``uncertainty_m``.
+    ``calibration``, its ``uncertainty_m``. ``rejections`` (:func:`rejection_options`) turn
+    fronts the workflow would reject into images without a front.
     """
     from calvingfronts.inference import FrontModel
 
@@ -291,6 +300,7 @@ def evaluate_folder(
             whole_image_fjord(front.shape, pixel_size_m),
             flow_azimuth,
             truth,
+            rejections,
         )
         results.append((pred, truth, reason))
         extra = {} if spread is None else {"spread_m": spread}
@@ -314,8 +324,48 @@ def evaluate_folder(
         glacier=glacier,
         rotate_deg=rotate_deg,
         resampled_to_m=resample_m,
+        rejections=rejections or {},
     )
     return report
+
+
+# The workflow's tests of a front that apply to an image with no fjord outline (config.yaml
+# `vectorize`; the span test needs the fjord's width, and the whole image is not the fjord).
+WORKFLOW_MIN_ANGLE_TO_FLOW = 30.0
+WORKFLOW_MIN_LENGTH_M = 1000.0
+
+
+def add_rejection_options(parser: argparse.ArgumentParser, workflow_defaults: bool) -> None:
+    """--min-angle-to-flow and --min-length: the workflow's tests of a front (its defaults
+    where ``workflow_defaults``; else none: every image keeps its best candidate, as the
+    published benchmarks score every image)."""
+    angle, length = (0.0, None)
+    if workflow_defaults:
+        angle, length = WORKFLOW_MIN_ANGLE_TO_FLOW, WORKFLOW_MIN_LENGTH_M
+    parser.add_argument(
+        "--min-angle-to-flow",
+        type=float,
+        default=angle,
+        metavar="DEG",
+        help="reject fronts closer than this to the flow direction, as the workflow's "
+        f"vectorize.min_angle_to_flow does (default {angle:g})",
+    )
+    parser.add_argument(
+        "--min-length",
+        type=float,
+        default=length,
+        metavar="METRES",
+        help="reject shorter fronts, as the workflow's vectorize.min_length_m does (default "
+        + (f"{length:g})" if length else "that of extract_front)"),
+    )
+
+
+def rejection_options(args: argparse.Namespace) -> dict:
+    """extract_front's options from the parsed --min-angle-to-flow and --min-length."""
+    options = {"min_angle_to_flow": args.min_angle_to_flow}
+    if args.min_length is not None:
+        options["min_length_m"] = args.min_length
+    return options
 
 
 def add_image_folder_options(parser: argparse.ArgumentParser, purpose: str) -> None:
@@ -371,6 +421,7 @@ def evaluate_images_main(argv: list[str] | None = None) -> int:
         choices=(0, 90, 180, 270),
         help="turn images, labels and the flow direction clockwise by this many degrees first",
     )
+    add_rejection_options(parser, workflow_defaults=False)
     args = parser.parse_args(argv)
     for option, folder in (("--images", args.images), ("--labels", args.labels)):
         if not folder.is_dir():
@@ -390,6 +441,7 @@ def evaluate_images_main(argv: list[str] | None = None) -> int:
         args.glacier,
         args.rotate,
         args.resample,
+        rejections=rejection_options(args),
     )
     json.dump(report, sys.stdout, indent=2)
     sys.stdout.write("\n")

@@ -45,7 +45,7 @@ SCREENING_TESTS = (
 class ScreeningSettings:
     """The thresholds (config key ``screening``; config/README.md explains each)."""
 
-    max_uncertainty_m: float | None = 500.0
+    max_uncertainty_m: float | None = 750.0
     window_days: float = 30.0
     mad_factor: float = 3.0
     min_limit_m: float = 300.0

@@ -11,6 +11,12 @@ from calvingfronts.raster_io import atomic_path
 logs.configure(snakemake.log[0])
 report = io.StringIO()
 with contextlib.redirect_stdout(report):
-    evaluate_fronts_main(["--pred", snakemake.input.fronts, "--truth", snakemake.input.truth])
+    status = evaluate_fronts_main(
+        ["--pred", snakemake.input.fronts, "--truth", snakemake.input.truth]
+    )
+if status != 0:
+    # The command has said why on stderr (the job's log); an empty report must not stand in
+    # for an evaluation.
+    raise SystemExit(status)
 with atomic_path(snakemake.output.report) as tmp:
     Path(tmp).write_text(report.getvalue())

@@ -14,15 +14,16 @@ import torch.nn.functional as F
 
 
 def dice_loss(logits: torch.Tensor, target: torch.Tensor, eps: float = 1.0) -> torch.Tensor:
-    """1 - soft Dice per example, averaged over the examples that contain a front."""
+    """1 - soft Dice per example, averaged over the examples that contain a front.
+
+    Masked rather than indexed, so the step never waits for the GPU to say which examples
+    have a front (0 when none has).
+    """
     prob = torch.sigmoid(logits).flatten(1)
     target = target.flatten(1)
-    has_front = target.sum(1) > 0
-    if not has_front.any():
-        return logits.sum() * 0.0
-    prob, target = prob[has_front], target[has_front]
+    has_front = (target.sum(1) > 0).to(prob.dtype)
     dice = (2 * (prob * target).sum(1) + eps) / (prob.sum(1) + target.sum(1) + eps)
-    return (1 - dice).mean()
+    return ((1 - dice) * has_front).sum() / has_front.sum().clamp(min=1.0)
 
 
 def front_loss(
@@ -35,7 +36,9 @@ def front_loss(
 
 
 def zone_loss(logits: torch.Tensor, zones: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy of the optional zone head; pixels labelled -1 (unknown) are ignored."""
-    if not (zones >= 0).any():
-        return logits.sum() * 0.0
-    return F.cross_entropy(logits, zones.long(), ignore_index=-1)
+    """Cross-entropy of the optional zone head; pixels labelled -1 (unknown) are ignored
+    (0 when every pixel is unknown, without waiting for the GPU to say so)."""
+    zones = zones.long()
+    per_pixel = F.cross_entropy(logits, zones, ignore_index=-1, reduction="none")
+    known = (zones >= 0).to(per_pixel.dtype)
+    return per_pixel.sum() / known.sum().clamp(min=1.0)

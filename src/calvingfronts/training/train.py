@@ -94,6 +94,8 @@ _RESUMABLE_CHANGES = (
     "device",
     "loader_workers",
 )
+# Steps between reads of the loss for the progress bar (each read waits for the GPU).
+LOSS_REPORT_STEPS = 50
 # Training batches over which BatchNorm statistics are measured for averaged weights.
 BATCHNORM_BATCHES = 50
 
@@ -148,7 +150,8 @@ def _restore(config: TrainConfig, run_dir: Path, model, optimizer) -> _State:
 def _loss(model, batch: dict, config: TrainConfig) -> torch.Tensor:
     """Front loss on channel 0, plus the zone loss where a zone head exists."""
     logits = model(batch["image"])
-    loss = front_loss(logits[:, :1], batch["target"], config.pos_weight, config.dice_weight)
+    target = batch["target"].to(logits.dtype)
+    loss = front_loss(logits[:, :1], target, config.pos_weight, config.dice_weight)
     if logits.shape[1] > 1:
         loss = loss + config.zone_weight * zone_loss(logits[:, 1:], batch["zones"])
     return loss
@@ -183,8 +186,13 @@ def _train_epoch(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        losses.append(float(loss.detach()))
-        bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}", refresh=False)
+        # Kept on the device: reading a loss back every step would make the CPU wait for
+        # the GPU, which then idles while the next step is queued.
+        losses.append(loss.detach())
+        if i % LOSS_REPORT_STEPS == 0:
+            recent = torch.stack(losses[-LOSS_REPORT_STEPS:]).mean()
+            bar.set_postfix(loss=f"{float(recent):.3f}", refresh=False)
+    losses = torch.stack(losses).tolist() if losses else []
     return losses, progress, lr
 
 
