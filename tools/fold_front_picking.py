@@ -19,15 +19,15 @@ from pathlib import Path
 import numpy as np
 
 from calvingfronts.evaluate_images import (
-    _decoded,
-    _label_for,
     image_transform,
     label_line,
+    labelled_images,
+    read_image,
     read_label,
     summarize,
     whole_image_fjord,
 )
-from calvingfronts.frontlearning import FRONTLEARNING_FLOW_AZIMUTH, glacier_of_frontlearning
+from calvingfronts.frontlearning import FRONTLEARNING_FLOW_AZIMUTH
 from calvingfronts.inference import FrontModel
 from calvingfronts.preprocess import normalize
 from calvingfronts.training.cross_validation import pooled
@@ -38,11 +38,8 @@ def predict_glacier(model_path, images: Path, labels: Path, glacier: str, member
     model = FrontModel(model_path, device="cpu")
     method = model.metadata.get("histogram", "equalize")
     cases = []
-    for path in sorted(images.glob("*.png")):
-        label = _label_for(path, labels)
-        if label is None or glacier_of_frontlearning(path.name) != glacier:
-            continue
-        gray, front = _decoded(path).astype(np.float32), read_label(label)
+    for path, label in labelled_images(images, labels, glacier):
+        gray, front = read_image(path).astype(np.float32), read_label(label)
         valid = np.ones(gray.shape, dtype=bool)
         scale = 255.0 if gray.max() > 1.0 else 1.0
         image = normalize(gray / scale, valid, method, (0.0, 1.0))

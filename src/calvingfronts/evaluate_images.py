@@ -201,7 +201,7 @@ def resampled(image: np.ndarray, pixel_size_m: float, target_m: float):
 def read_label(path: Path) -> np.ndarray:
     """The drawn front as a boolean mask; the line is whichever of dark/bright is rarer
     (FrontLearning draws black on white, CaFFe white on black)."""
-    dark = _decoded(path) < 128
+    dark = read_image(path) < 128
     return dark if dark.mean() < 0.5 else ~dark
 
 
@@ -214,7 +214,7 @@ class UnreadableImage(Exception):
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, struct.error)
 
 
-def _decoded(path: Path) -> np.ndarray:
+def read_image(path: Path) -> np.ndarray:
     """The first band of the image at ``path``; UnreadableImage names a damaged file."""
     try:
         with Image.open(path) as image:
@@ -222,6 +222,16 @@ def _decoded(path: Path) -> np.ndarray:
     except _DECODE_ERRORS as error:
         raise UnreadableImage(f"cannot read {path.name}: {type(error).__name__}: {error}") from None
     return pixels if pixels.ndim == 2 else pixels[..., 0]
+
+
+def labelled_images(images: Path, labels: Path, glacier: str | None = None):
+    """(image, label) paths of every image in ``images`` with a label in ``labels``, sorted;
+    of ``glacier`` only (by the FrontLearning path/row in the file name) when given."""
+    for path in sorted(p for p in images.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES):
+        label = _label_for(path, labels)
+        if label is None or (glacier and glacier_of_frontlearning(path.name) != glacier):
+            continue
+        yield path, label
 
 
 def _label_for(image: Path, labels: Path) -> Path | None:
@@ -268,12 +278,9 @@ def evaluate_folder(
     model = FrontModel(model_path, device="auto")
     method = histogram or model.metadata.get("histogram", "equalize")
     names, results, extras, skipped = [], [], [], []
-    for path in sorted(p for p in images.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES):
-        label = _label_for(path, labels)
-        if label is None or (glacier and glacier_of_frontlearning(path.name) != glacier):
-            continue
+    for path, label in labelled_images(images, labels, glacier):
         try:
-            gray, front = _decoded(path), read_label(label)
+            gray, front = read_image(path), read_label(label)
         except UnreadableImage as error:
             # One damaged file must not cost the whole evaluation: listed, not scored.
             print(f"evaluate-images: skipped {path.name}: {error}", file=sys.stderr)
