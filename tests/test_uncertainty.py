@@ -149,6 +149,7 @@ def test_fold_reports_pool_into_one_calibration_report():
     assert merged["median_m"] is None  # a report keeps no distances to pool a median from
     assert merged["n_images"] == 14 and merged["n_no_front"] == 3
     assert len(merged["per_image"]) == 14
+    assert merge_fold_reports({"a": a}) is a  # one held-out glacier: its report as it is
     fit = calibrate_members(merged, 0.9, "folds")
     assert "| 4 | " in markdown_table({4: fit})
     b["pixel_size_m"] = 30.0

@@ -81,9 +81,12 @@ def calibrate_members(report: dict, coverage: float, fitted_on: str) -> dict:
 def merge_fold_reports(reports: dict[str, dict]) -> dict:
     """One report from the folds' reports (each fold model on its held-out glacier): the
     fronts of every fold, the pooled mean over every distance. The distances themselves are
-    not kept by a report, so there is no pooled median (None)."""
+    not kept by a report, so there is no pooled median (None). One report is returned as it
+    is."""
     from calvingfronts.training.cross_validation import pooled
 
+    if len(reports) == 1:
+        return next(iter(reports.values()))
     together = pooled(reports)
     pixels = {r["pixel_size_m"] for r in reports.values()}
     if len(pixels) != 1:
@@ -248,35 +251,27 @@ def calibrate_main(argv: list[str] | None = None) -> int:
         args.model = find_model(args.model)
     except ModelNotFound as error:
         parser.error(str(error))
+    # A held-out glacier is the one-fold case: the model itself on the glacier it never saw.
+    sources = folds or {args.glacier: args.model}
+    fitted_on = ("folds held out " + ", ".join(folds) if folds else args.glacier) + (
+        f" ({args.images})"
+    )
     fits = {}
     for members in args.members:
-        if folds:
-            report = merge_fold_reports(
-                {
-                    glacier: evaluate_folder(
-                        args.images,
-                        args.labels,
-                        args.pixel_size,
-                        path,
-                        glacier=glacier,
-                        members=members,
-                        rejections=rejections,
-                    )
-                    for glacier, path in folds.items()
-                }
-            )
-            fitted_on = "folds held out " + ", ".join(folds) + f" ({args.images})"
-        else:
-            report = evaluate_folder(
-                args.images,
-                args.labels,
-                args.pixel_size,
-                args.model,
-                glacier=args.glacier,
-                members=members,
-                rejections=rejections,
-            )
-            fitted_on = f"{args.glacier} ({args.images})"
+        report = merge_fold_reports(
+            {
+                glacier: evaluate_folder(
+                    args.images,
+                    args.labels,
+                    args.pixel_size,
+                    path,
+                    glacier=glacier,
+                    members=members,
+                    rejections=rejections,
+                )
+                for glacier, path in sources.items()
+            }
+        )
         fits[members] = calibrate_members(report, args.coverage, fitted_on)
     print(markdown_table(fits))
     for members, fit in sorted(fits.items()):
