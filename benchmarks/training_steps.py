@@ -18,20 +18,19 @@ import time
 import torch
 
 from calvingfronts.models import build_model
-from calvingfronts.training.losses import front_loss, zone_loss
+from calvingfronts.training.config import TrainConfig
+from calvingfronts.training.train import _loss
 
 
 def steps_per_second(model, optimizer, batch, steps: int, read_back: bool) -> float:
-    image, target, zones = batch
-    device = image.device
+    config = TrainConfig(zone_weight=0.5)  # the shipped recipe's losses
+    device = batch["image"].device
     if device.type == "cuda":
         torch.cuda.synchronize()
     start = time.perf_counter()
     losses = []
     for _ in range(steps):
-        logits = model(image)
-        loss = front_loss(logits[:, :1], target.to(logits.dtype))
-        loss = loss + 0.5 * zone_loss(logits[:, 1:], zones)
+        loss = _loss(model, batch, config)  # the training loop's own loss
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -49,11 +48,11 @@ def main() -> None:
     args = parser.parse_args()
     device = torch.device(args.device)
     torch.manual_seed(0)
-    batch = (
-        torch.rand(16, 1, 256, 256, device=device),
-        (torch.rand(16, 1, 256, 256, device=device) > 0.98).to(torch.uint8),
-        torch.randint(-1, 3, (16, 256, 256), device=device, dtype=torch.int8),
-    )
+    batch = {
+        "image": torch.rand(16, 1, 256, 256, device=device),
+        "target": (torch.rand(16, 1, 256, 256, device=device) > 0.98).to(torch.uint8),
+        "zones": torch.randint(-1, 3, (16, 256, 256), device=device, dtype=torch.int8),
+    }
     print(f"| width | loss read back every step | steps / s ({device}) |")
     print("| --- | --- | --- |")
     for width in args.widths:
