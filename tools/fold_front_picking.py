@@ -4,6 +4,7 @@ Each fold's model predicts its held-out glacier's FrontLearning images once (``-
 views, the workflow's inference); then every ``--variant`` of calvingfronts.vectorize's
 extract_front options is scored on the same probabilities (pooled mean / median distance
 and images without a front, as evaluate-images reports them), per fold and pooled.
+``--cache DIR`` keeps the probabilities, so later calls score new variants at once.
 
     .venv/bin/python tools/fold_front_picking.py \\
         --fold jakobshavn=training_runs/NAME/folds/jakobshavn/NAME-without-jakobshavn.onnx \\
@@ -34,7 +35,22 @@ from calvingfronts.training.cross_validation import pooled
 from calvingfronts.vectorize import extract_front
 
 
-def predict_glacier(model_path, images: Path, labels: Path, glacier: str, members: int):
+def predict_glacier(
+    model_path, images: Path, labels: Path, glacier: str, members: int, cache: Path | None = None
+):
+    """Each labelled image's member probabilities (name, (members, H, W), label), read from
+    ``cache`` when an earlier call with the same model and members wrote them there."""
+    stored = None
+    if cache is not None:
+        stem = f"{Path(model_path).stem}-{members}members"
+        stored = cache / f"{stem}.npz"
+        if stored.exists():
+            with np.load(stored) as saved:
+                names = [str(n) for n in saved["names"]]
+                return [
+                    (n, saved[f"p_{i}"].astype(np.float32), saved[f"f_{i}"])
+                    for i, n in enumerate(names)
+                ]
     model = FrontModel(model_path, device="cpu")
     method = model.metadata.get("histogram", "equalize")
     cases = []
@@ -44,6 +60,15 @@ def predict_glacier(model_path, images: Path, labels: Path, glacier: str, member
         scale = 255.0 if gray.max() > 1.0 else 1.0
         image = normalize(gray / scale, valid, method, (0.0, 1.0))
         cases.append((path.name, model.predict_members(image, members=members), front))
+    if stored is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        arrays = {f"p_{i}": p.astype(np.float16) for i, (_, p, _) in enumerate(cases)}
+        arrays.update({f"f_{i}": f for i, (_, _, f) in enumerate(cases)})
+        partial = stored.with_suffix(".partial.npz")
+        np.savez(partial, names=np.array([c[0] for c in cases]), **arrays)
+        partial.replace(stored)
+        # Scored as a later call reads them back, so both calls give the same figures.
+        cases = [(n, p.astype(np.float16).astype(np.float32), f) for n, p, f in cases]
     return cases
 
 
@@ -75,13 +100,19 @@ def main() -> None:
     parser.add_argument("--labels", default="../shared/data/frontlearning/train/labels_1px")
     parser.add_argument("--pixel-size", type=float, default=49.0)
     parser.add_argument("--json", help="write every figure here")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        help="keep each fold's probabilities here (float16), to score "
+        "more variants later without predicting again",
+    )
     args = parser.parse_args()
     folds = dict(item.split("=", 1) for item in args.fold)
     variants = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.variant)}
     table = {}
     for members in args.members:
         predicted = {
-            g: predict_glacier(m, Path(args.images), Path(args.labels), g, members)
+            g: predict_glacier(m, Path(args.images), Path(args.labels), g, members, args.cache)
             for g, m in folds.items()
         }
         for name, options in variants.items():

@@ -50,8 +50,11 @@ from calvingfronts.synthetic_optical import (
     LANDSAT7_SLC_OFF,
     LANDSAT_OFFSET,
     LANDSAT_SCALE,
+    OPEN_FJORD,
     SENTINEL2_OFFSET,
     SENTINEL2_SCALE,
+    FjordIceConditions,
+    draw_fjord_ice,
     encode_optical,
     optical_reflectance,
     slc_off_gaps,
@@ -240,11 +243,13 @@ def render(
     rng: np.random.Generator | None = None,
     conditions: SceneConditions | None = None,
     radar: RadarConditions = CLASSIC,
+    fjord_ice: FjordIceConditions = OPEN_FJORD,
 ) -> Raster:
     """One scene of ``sensor`` at ``acquired`` on ``grid``, in the archive's raw encoding.
 
     ``rng`` defaults to :func:`scene_rng` (what the synthetic source uses); its first draws
-    are the scene's :class:`SceneConditions`, the rest place icebergs and add noise. Tags:
+    are the scene's :class:`SceneConditions`, the rest place icebergs and add noise.
+    ``radar`` sets a SAR scene's hard conditions, ``fjord_ice`` an optical scene's. Tags:
     ``SENSOR``, ``ACQUIRED``, ``SAR_QUANTITY`` (SAR) and the true front as WKT.
     """
     sensor = sensor if isinstance(sensor, Sensor) else get_sensor(sensor)
@@ -254,7 +259,9 @@ def render(
     if conditions is None:
         conditions = draw_conditions(rng, sensor.name)
     layers = static_layers(world, grid)
-    surface = scene_surface(world, grid, acquired, conditions, rng, radar)
+    surface = scene_surface(
+        world, grid, acquired, conditions, rng, radar if sensor.is_sar else fjord_ice
+    )
     nodata = _edge_cut(layers, conditions)
     tags = {
         "SENSOR": sensor.name,
@@ -273,7 +280,9 @@ def render(
         tags["SAR_QUANTITY"] = "amplitude"
         tags["LOOK_AZIMUTH"] = f"{sar_look_azimuth(acquired):g}"
     else:
-        reflectance = optical_reflectance(world, grid, acquired, conditions, surface, rng)
+        reflectance = optical_reflectance(
+            world, grid, acquired, conditions, surface, rng, fjord_ice
+        )
         if sensor.name == "landsat7" and acquired >= LANDSAT7_SLC_OFF:
             nodata = nodata | slc_off_gaps(world, layers, conditions)
         raw, scale, offset = encode_optical(sensor.name, reflectance, nodata)
@@ -373,6 +382,7 @@ def random_training_scene(
     acquired: datetime | None = None,
     width_px: int = 3,
     radar: str = "classic",
+    optical: str = "classic",
 ):
     """A random scene for training: ``(raw Raster, front label uint8, zones uint8)``.
 
@@ -380,7 +390,9 @@ def random_training_scene(
     and renders with a generator drawn from ``rng`` (so many scenes of one date differ).
     ``radar="realistic"`` draws hard radar conditions for SAR scenes
     (:func:`calvingfronts.synthetic_radar.draw_radar_conditions`); ``"classic"`` renders SAR
-    as the demo archive does.
+    as the demo archive does. ``optical="realistic"`` draws fjord ice for optical scenes
+    (:func:`calvingfronts.synthetic_optical.draw_fjord_ice`: frozen, snow-covered mélange in
+    spring); ``"classic"`` renders them as the demo archive does.
     The world's static layers are cached per grid, so repeated calls at one pixel size are
     cheap. The raster's tags hold ``SENSOR``, ``ACQUIRED`` and the true front.
     """
@@ -394,12 +406,17 @@ def random_training_scene(
         when = when.replace(microsecond=0)
         if SENSORS[sensor].is_sar or acquired or optical_daylight(world, when):
             break
-    if radar not in ("classic", "realistic"):
-        raise ValueError(f"radar must be classic or realistic, not {radar!r}")
+    for name, value in (("radar", radar), ("optical", optical)):
+        if value not in ("classic", "realistic"):
+            raise ValueError(f"{name} must be classic or realistic, not {value!r}")
     scene_generator = np.random.default_rng(rng.integers(0, 2**63))
-    conditions = CLASSIC
+    season = decimal_year(when) - math.floor(decimal_year(when))
+    conditions, fjord_ice = CLASSIC, OPEN_FJORD
     if radar == "realistic" and SENSORS[sensor].is_sar:
-        t = decimal_year(when)
-        conditions = draw_radar_conditions(rng, t - math.floor(t))
-    raw = render(world, grid, sensor, when, rng=scene_generator, radar=conditions)
+        conditions = draw_radar_conditions(rng, season)
+    if optical == "realistic" and not SENSORS[sensor].is_sar:
+        fjord_ice = draw_fjord_ice(rng, season)
+    raw = render(
+        world, grid, sensor, when, rng=scene_generator, radar=conditions, fjord_ice=fjord_ice
+    )
     return raw, label_front(world, when, grid, width_px), zones(world, when, grid)

@@ -256,9 +256,10 @@ def _iceberg_cover(world, xs, ys, p, curve, ocean, rng) -> np.ndarray:
     return cover * ocean
 
 
-def scene_surface(world, grid, acquired, conditions, rng, radar=None) -> Surface:
-    """What lies where in one scene, and its textures; ``radar`` (synthetic_radar's
-    RadarConditions) widens and freezes the mélange of hard radar scenes."""
+def scene_surface(world, grid, acquired, conditions, rng, fjord_ice=None) -> Surface:
+    """What lies where in one scene, and its textures; ``fjord_ice`` (anything with
+    ``melange_reach`` and ``rigid_melange``: synthetic_radar's RadarConditions or
+    synthetic_optical's FjordIceConditions) widens and freezes the mélange of hard scenes."""
     layers = static_layers(world, grid)
     t = decimal_year(acquired)
     p = grid.pixel_size
@@ -270,12 +271,13 @@ def scene_surface(world, grid, acquired, conditions, rng, radar=None) -> Surface
     zone[ice], zone[ocean] = ZONE_ICE, ZONE_OCEAN
     crevasses, ice_texture = _ice_textures(world, layers, front_distance, t, p)
     width = melange_width(world, acquired)
-    if radar is not None:
-        width *= radar.melange_reach
+    if fjord_ice is not None:
+        width *= fjord_ice.melange_reach
     melange = _melange_cover(layers, front_distance, width, conditions.texture_key, p) * ocean
-    if radar is not None and radar.rigid_melange > 0:
+    if fjord_ice is not None and fjord_ice.rigid_melange > 0:
         # Frozen in: the whole band is packed, little open water between the floes.
-        melange = np.where(melange > 0, melange + 0.8 * radar.rigid_melange * (1 - melange), 0)
+        rigid = fjord_ice.rigid_melange
+        melange = np.where(melange > 0, melange + 0.8 * rigid * (1 - melange), 0)
     # Wind streaks and currents: elongated in a direction drawn per scene (via the key).
     water_texture = fractal_field(
         layers.xs, layers.ys, [3000.0, 1000.0, 300.0, 100.0], conditions.texture_key + 3,

@@ -5,6 +5,7 @@ archives' integer encodings."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,40 @@ SENTINEL2_SCALE, SENTINEL2_OFFSET = 1e-4, -0.1  # Sentinel-2 L2A, processing bas
 # Landsat 7's scan line corrector failed on 2003-05-31: wedge-shaped gaps ever after.
 LANDSAT7_SLC_OFF = datetime(2003, 5, 31, tzinfo=timezone.utc)
 
+# Changes whenever realistic optical scenes render differently (caches of training scenes
+# key on it).
+OPTICAL_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class FjordIceConditions:
+    """How far the mélange of one optical scene reaches and how frozen it is.
+
+    From late winter into June a fjord can be choked for kilometres by mélange and sea ice
+    frozen together under snow, as bright as the glacier: the front is then only a change
+    of texture, crevasse streaks against a smooth cover with bergs standing out (Jakobshavn
+    and the north-west glaciers in spring). Radar scenes carry the same two fields in
+    :class:`calvingfronts.synthetic_radar.RadarConditions`.
+    """
+
+    rigid_melange: float = 0.0  # 0: loose floes in dark water .. 1: frozen, under snow
+    melange_reach: float = 1.0  # factor on the mélange band's width
+
+
+OPEN_FJORD = FjordIceConditions()
+# Fraction of the year (from 1 January) until which a fjord may be frozen in: mid-June.
+FROZEN_SEASON_END = 0.45
+
+
+def draw_fjord_ice(rng: np.random.Generator, season: float) -> FjordIceConditions:
+    """Random fjord ice for a realistic training scene at ``season`` (fraction of year):
+    frozen in for 60 % of scenes from January to mid-June, open otherwise."""
+    rigid = 0.0
+    if season < FROZEN_SEASON_END and rng.random() < 0.6:
+        rigid = float(rng.beta(3.0, 1.5))
+    reach = 1.0 + (rng.uniform(1.0, 5.0) if rigid > 0 else rng.uniform(0.0, 1.0))
+    return FjordIceConditions(rigid_melange=rigid, melange_reach=float(reach))
+
 
 def _hillshade(layers: StaticLayers, elevation_deg: float, azimuth_deg: float) -> np.ndarray:
     """Cosine of the local illumination angle (negative: self-shadowed)."""
@@ -42,7 +77,9 @@ def _hillshade(layers: StaticLayers, elevation_deg: float, azimuth_deg: float) -
     return (-layers.slope_x * sun[0] - layers.slope_y * sun[1] + sun[2]) / norm
 
 
-def optical_reflectance(world, grid, acquired, conditions, surface, rng) -> np.ndarray:
+def optical_reflectance(
+    world, grid, acquired, conditions, surface, rng, fjord_ice: FjordIceConditions = OPEN_FJORD
+) -> np.ndarray:
     layers = static_layers(world, grid)
     t = decimal_year(acquired)
     season = t - math.floor(t)
@@ -66,6 +103,8 @@ def optical_reflectance(world, grid, acquired, conditions, surface, rng) -> np.n
     # Ocean: dark water, melange of bright-ish floes (snow-covered in winter), icebergs.
     water = 0.035 + 0.012 * surface.water_texture + 0.03 * conditions.wind * summer
     floe = 0.42 + 0.22 * (1 - summer) + 0.08 * surface.water_texture
+    # Frozen in under snow: the floes and the sea ice between them as bright as the glacier.
+    floe = floe + fjord_ice.rigid_melange * (0.8 + 0.05 * surface.water_texture - floe)
     sea = water + (floe - water) * surface.melange
     sea = sea + (0.75 + 0.08 * surface.water_texture - sea) * surface.bergs
     # The ice cliff casts a shadow onto the water when the sun is behind the glacier.

@@ -18,6 +18,7 @@ import shapely
 from affine import Affine
 from skimage.morphology import skeletonize
 
+from calvingfronts.synthetic_optical import OPTICAL_VERSION
 from calvingfronts.synthetic_radar import RADAR_VERSION
 from calvingfronts.training.samples import FrontSample
 
@@ -43,13 +44,21 @@ def render_sample(
     label: str,
     index: int,
     radar: str = "classic",
+    optical: str = "classic",
 ) -> FrontSample:
     """One random synthetic scene as a FrontSample."""
     from calvingfronts import synthetic
     from calvingfronts.sensors import get_sensor, raster_to_physical
 
     raster, front, zones = synthetic.random_training_scene(
-        glacier_cfg, rng, sensor, pixel_size, seed=world_seed, width_px=1, radar=radar
+        glacier_cfg,
+        rng,
+        sensor,
+        pixel_size,
+        seed=world_seed,
+        width_px=1,
+        radar=radar,
+        optical=optical,
     )
     sensor_info = get_sensor(raster.tags["SENSOR"])
     values = raster_to_physical(raster, sensor_info)
@@ -83,6 +92,7 @@ def synthetic_samples(
     world_seed: int | list[int] = 0,
     cache_dir: str | None = "training_runs/cache",
     radar: str = "classic",
+    optical: str = "classic",
 ) -> list[FrontSample]:
     """``count`` random scenes of ``glacier`` (sensor drawn from ``sensors`` or all).
 
@@ -91,7 +101,8 @@ def synthetic_samples(
     ``world_seed`` (one or a list to draw from) selects the synthetic world: training on
     other worlds than the demo's (``sources.synthetic.seed``) keeps the demo a fair test.
     ``radar``: ``classic`` renders SAR as the demo archive does, ``realistic`` draws hard
-    radar conditions per scene (calvingfronts.synthetic_radar).
+    radar conditions per scene (calvingfronts.synthetic_radar); ``optical``: the same for
+    optical scenes' fjord ice (calvingfronts.synthetic_optical.draw_fjord_ice).
     """
     label = label or f"synthetic-{glacier}"
     key = json.dumps(
@@ -107,7 +118,8 @@ def synthetic_samples(
             world_seed,
         ]
         # Classic runs keep their caches; realistic ones follow the radar generator.
-        + ([radar, RADAR_VERSION] if radar != "classic" else []),
+        + ([radar, RADAR_VERSION] if radar != "classic" else [])
+        + (["optical", optical, OPTICAL_VERSION] if optical != "classic" else []),
         sort_keys=True,
     )
     cache = None
@@ -124,7 +136,9 @@ def synthetic_samples(
         sensor = str(rng.choice(sensors)) if sensors else None
         pixel = float(np.exp(rng.uniform(lo, hi)))
         world = int(rng.choice(world_seed)) if isinstance(world_seed, list) else int(world_seed)
-        samples.append(render_sample(glacier_cfg, rng, sensor, pixel, world, label, index, radar))
+        samples.append(
+            render_sample(glacier_cfg, rng, sensor, pixel, world, label, index, radar, optical)
+        )
     if cache is not None:
         _save(cache, samples)
     return samples
