@@ -103,6 +103,16 @@ def test_cli_prints_json(tmp_path, capsys):
     evaluate_images_main(args)
     report = json.loads(capsys.readouterr().out)
     assert report["n_images"] == 2 and report["histogram"] == "linear"
+    # The workflow's 8 views by default: each image found also gets their spread.
+    assert report["members"] == 8
+    found = [e for e in report["per_image"] if e.get("front_found")]
+    assert all("spread_m" in e for e in found)
+    evaluate_images_main([*args, "--members", "1"])
+    single = json.loads(capsys.readouterr().out)
+    assert single["members"] == 1 and not any("spread_m" in e for e in single["per_image"])
+    with pytest.raises(SystemExit):
+        evaluate_images_main([*args, "--members", "9"])
+    assert "members must be 1 to 8, got 9" in capsys.readouterr().err
     assert report["flow_azimuth"] == 0.0  # FrontLearning's layout: the ice flows up
     evaluate_images_main([*args, "--flow-azimuth", "none"])
     assert json.loads(capsys.readouterr().out)["flow_azimuth"] is None
@@ -209,7 +219,13 @@ def test_the_workflows_tests_of_a_front_reject_a_line_along_the_flow():
 
 
 def test_the_workflows_tests_of_a_front_are_the_configs(workflow_config):
-    from calvingfronts.evaluate_images import WORKFLOW_MIN_ANGLE_TO_FLOW, WORKFLOW_MIN_LENGTH_M
+    from calvingfronts.evaluate_images import (
+        WORKFLOW_MEMBERS,
+        WORKFLOW_MIN_ANGLE_TO_FLOW,
+        WORKFLOW_MIN_LENGTH_M,
+    )
+
+    assert workflow_config["inference"]["members"] == WORKFLOW_MEMBERS
 
     vectorize = workflow_config["vectorize"]
     assert vectorize["min_angle_to_flow"] == WORKFLOW_MIN_ANGLE_TO_FLOW

@@ -1,7 +1,9 @@
 """evaluate-images: a model's front error on a folder of images with drawn front labels.
 
 Runs exactly the workflow's chain on each image - the histogram treatment the model was
-trained with (:func:`calvingfronts.preprocess.normalize`), tiled ONNX inference
+trained with (:func:`calvingfronts.preprocess.normalize`), tiled ONNX inference of the
+workflow's 8 views (``--members``; the front is their consensus, their spread each image's
+``spread_m`` and, where the model has a calibration, ``uncertainty_m``)
 (:class:`calvingfronts.inference.FrontModel`) and :func:`calvingfronts.vectorize.extract_front`
 - and compares the front with the label's line using :mod:`calvingfronts.metrics`. Images
 are not georeferenced: pixels are squares of ``--pixel-size`` metres and the "fjord" is the
@@ -10,7 +12,7 @@ number it reports and the number this command prints are the same measure.
 
     evaluate-images --images DIR --labels DIR --pixel-size 49 [--model models/X.onnx]
                     [--glacier jakobshavn] [--flow-azimuth DEG|none] [--rotate 90]
-                    [--resample 30]
+                    [--resample 30] [--members 1]
 
 Prints JSON: pooled mean and median distance (m), per-image values, images without a front,
 and images skipped because the image or its label cannot be read (``skipped``, with the
@@ -39,7 +41,7 @@ from calvingfronts.frontlearning import FRONTLEARNING_FLOW_AZIMUTH, glacier_of_f
 from calvingfronts.help_text import plain
 from calvingfronts.metrics import pooled_summary
 from calvingfronts.preprocess import normalize
-from calvingfronts.uncertainty import Calibration, front_with_spread
+from calvingfronts.uncertainty import Calibration, front_with_spread, read_calibration
 
 # The default model's path in a checkout; find_model looks for it wherever one runs.
 DEFAULT_MODEL = str(default_model.DEFAULT_MODEL)
@@ -336,6 +338,8 @@ def evaluate_folder(
     return report
 
 
+# The workflow's views of each tile (config.yaml `inference.members`): mean and spread.
+WORKFLOW_MEMBERS = 8
 # The workflow's tests of a front that apply to an image with no fjord outline (config.yaml
 # `vectorize`; the span test needs the fjord's width, and the whole image is not the fjord).
 WORKFLOW_MIN_ANGLE_TO_FLOW = 30.0
@@ -428,6 +432,14 @@ def evaluate_images_main(argv: list[str] | None = None) -> int:
         choices=(0, 90, 180, 270),
         help="turn images, labels and the flow direction clockwise by this many degrees first",
     )
+    parser.add_argument(
+        "--members",
+        type=int,
+        default=WORKFLOW_MEMBERS,
+        help="views of each image (as it is, mirrored, turned) whose mean probability the "
+        f"front is drawn on, as the workflow's inference.members (default {WORKFLOW_MEMBERS}; "
+        "1: the image as it is)",
+    )
     add_rejection_options(parser, workflow_defaults=False)
     args = parser.parse_args(argv)
     for option, folder in (("--images", args.images), ("--labels", args.labels)):
@@ -438,6 +450,13 @@ def evaluate_images_main(argv: list[str] | None = None) -> int:
     except default_model.ModelNotFound as error:
         parser.error(str(error))
     flow = None if args.flow_azimuth.lower() == "none" else float(args.flow_azimuth)
+    from calvingfronts.inference import check_members
+
+    try:
+        check_members(args.members)
+        calibration = read_calibration(model, args.members)
+    except ValueError as error:
+        parser.error(str(error))
     report = evaluate_folder(
         args.images,
         args.labels,
@@ -448,6 +467,8 @@ def evaluate_images_main(argv: list[str] | None = None) -> int:
         args.glacier,
         args.rotate,
         args.resample,
+        members=args.members,
+        calibration=calibration,
         rejections=rejection_options(args),
     )
     json.dump(report, sys.stdout, indent=2)

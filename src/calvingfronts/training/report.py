@@ -7,9 +7,9 @@ comparison of networks and histogram treatments.
 Each argument is a run directory (``config.json``, ``metrics.json`` and the exported ONNX
 file its config names). Every model is scored afresh by
 :func:`calvingfronts.evaluate_images.evaluate_folder` - the workflow's inference and
-vectorization, exactly what ``evaluate-images --glacier`` prints - on the images of the
-glacier its run held out, so all rows are measured by the same code whatever version of it
-the runs were validated with while training.
+vectorization, exactly what ``evaluate-images --glacier G --members 1`` prints - on the
+images of the glacier its run held out, so all rows are measured by the same code whatever
+version of it the runs were validated with while training.
 """
 
 from __future__ import annotations
