@@ -117,7 +117,7 @@ def synthetic_samples(
             seed,
             world_seed,
         ]
-        # Classic runs keep their caches; realistic ones follow the radar generator.
+        # Classic runs keep their caches; realistic ones follow the radar or optical generator.
         + ([radar, RADAR_VERSION] if radar != "classic" else [])
         + (["optical", optical, OPTICAL_VERSION] if optical != "classic" else []),
         sort_keys=True,
