@@ -141,3 +141,16 @@ def test_without_a_centreline_or_box_the_numbers_are_empty_not_wrong():
     assert series.positions.area_change_m2.isna().all()
     # Only the uncertainty test can judge fronts without a position.
     assert set(series.screened.scene_id) == {"S08"}
+
+
+def test_a_line_along_the_fjord_wall_is_screened_as_unplaced():
+    """A line running with the flow near a wall never crosses the centreline, even extended
+    by its own span: it has no position, so it is screened rather than kept unchecked."""
+    records = _series()
+    records[3]["front_wkt"] = "LINESTRING (5000 300, 7000 350)"
+    fronts, rejected = build_time_series(records)
+    series = screen_time_series(fronts, rejected, _glacier(), ScreeningSettings())
+    row = series.positions.set_index("scene_id").loc["S03"]
+    assert np.isnan(row.position_m)
+    assert row.status == "screened" and row.screening_test == "unplaced"
+    assert "S03" in set(series.screened.scene_id)

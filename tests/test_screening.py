@@ -41,6 +41,20 @@ def test_a_steady_noisy_series_keeps_every_front():
     assert (result.screening_test == "").all()
 
 
+def test_a_front_that_misses_the_centreline_is_screened_only_where_there_is_one():
+    """A front that does not cross the centreline (a line along a wall) has no position, so
+    no test that compares positions could catch it: it is screened as unplaced. Without a
+    centreline no front has a position, and none is screened for it."""
+    table = _series([15000.0] * 10)
+    table.loc[4, "position_m"] = np.nan
+    result = screen_fronts(table, SETTINGS, on_centreline=True)
+    assert list(_screened(result).index) == [4]
+    assert result.screening_test[4] == "unplaced"
+    assert "does not cross the glacier's centreline" in result.screening_reason[4]
+    no_centreline = _series([np.nan] * 10)
+    assert (screen_fronts(no_centreline, SETTINGS).status == "kept").all()
+
+
 def test_a_front_above_the_uncertainty_cut_off_is_screened_with_the_figures():
     table = _series([15000.0] * 10)
     table.loc[4, "uncertainty_m"] = 2300.0

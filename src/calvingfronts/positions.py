@@ -80,7 +80,7 @@ def front_positions(
             "uncertainty_m": pandas.to_numeric(uncertainty, errors="coerce").to_numpy(dtype=float),
         }
     )
-    table = screen_fronts(table, screening)
+    table = screen_fronts(table, screening, on_centreline=centreline is not None)
     table["acquired"] = pandas.to_datetime(table["acquired"], utc=True)
     return geopandas.GeoDataFrame(
         table[POSITION_COLUMNS],

@@ -4,10 +4,14 @@ In the spirit of AutoTerm (Zhang, Catania & Trugman 2023), a front is screened w
 
 1. ``uncertainty``: its own ``uncertainty_m`` is above a cut-off: the network's members
    disagree about where the front is;
-2. ``same_day_disagreement``: fronts of the same day (several sensors, or overlapping
+2. ``unplaced``: the glacier has a centreline, but the front does not cross it even when
+   extended by its own span (:func:`calvingfronts.terminus.terminus_position`): a line along
+   a fjord wall or out in the fjord, which no later test could check against its
+   neighbours, since they all compare positions;
+3. ``same_day_disagreement``: fronts of the same day (several sensors, or overlapping
    scenes) lie further apart than a glacier moves in a day: the one nearest the
    neighbouring days' fronts is kept;
-3. ``temporal_outlier``: its terminus position departs from the median of its neighbours in
+4. ``temporal_outlier``: its terminus position departs from the median of its neighbours in
    time (the fronts within ``window_days``, other days only) by more than ``mad_factor``
    times their scaled median absolute deviation (but never less than ``min_limit_m``), and
    the departure is not seen again: a calving event or a fast retreat persists, so at least
@@ -15,7 +19,7 @@ In the spirit of AutoTerm (Zhang, Catania & Trugman 2023), a front is screened w
    front stands alone. Screening repeats until no front departs, each round screening the
    fronts that depart most in their window, so one bad front does not hide or condemn its
    neighbours;
-4. ``same_day_duplicate``: of the fronts left on one day, the sub-weekly series keeps the
+5. ``same_day_duplicate``: of the fronts left on one day, the sub-weekly series keeps the
    one with the lowest uncertainty.
 
 Nothing is deleted: every front keeps its row, with ``status`` (kept | screened), the test
@@ -35,6 +39,7 @@ MAD_TO_SIGMA = 1.4826
 
 SCREENING_TESTS = (
     "uncertainty",
+    "unplaced",
     "same_day_disagreement",
     "temporal_outlier",
     "same_day_duplicate",
@@ -70,12 +75,16 @@ def distance_text(metres: float) -> str:
     return f"{metres:.0f} m"
 
 
-def screen_fronts(table: pandas.DataFrame, settings: ScreeningSettings) -> pandas.DataFrame:
+def screen_fronts(
+    table: pandas.DataFrame, settings: ScreeningSettings, *, on_centreline: bool = False
+) -> pandas.DataFrame:
     """``table`` (one row per front: ``acquired`` UTC times, ``sensor``, ``scene_id``,
     ``position_m`` (NaN where unknown), ``uncertainty_m`` (NaN where unknown)) with
     ``status``, ``screening_test`` and ``screening_reason`` set, in the same row order.
 
-    Fronts without a position are only screened on their uncertainty.
+    ``on_centreline``: the positions were measured on a centreline, so a front without one
+    does not cross it and is screened (``unplaced``). Without a centreline no front has a
+    position, and fronts are only screened on their uncertainty.
     """
     frame = table.copy()
     frame["status"] = "kept"
@@ -91,6 +100,8 @@ def screen_fronts(table: pandas.DataFrame, settings: ScreeningSettings) -> panda
     uncertainty = frame["uncertainty_m"].to_numpy(dtype=float)
     state = _State(frame, days, dates, position, uncertainty, settings)
     state.screen_uncertain()
+    if on_centreline:
+        state.screen_unplaced()
     state.screen_same_day_disagreements()
     state.screen_temporal_outliers()
     state.keep_best_per_day()
@@ -131,6 +142,15 @@ class _State:
                 "uncertainty",
                 f"uncertainty {distance_text(self.uncertainty[index])} above the limit "
                 f"{distance_text(limit)}",
+            )
+
+    def screen_unplaced(self) -> None:
+        for index in np.nonzero(self.kept & ~np.isfinite(self.position))[0]:
+            self._screen(
+                index,
+                "unplaced",
+                "the front does not cross the glacier's centreline, even extended by its own "
+                "span: it cannot be placed or checked against its neighbours",
             )
 
     def _placed(self) -> np.ndarray:
