@@ -70,6 +70,27 @@ def test_blending_hides_tile_seams(box_filter_model):
     assert np.abs(tiled - whole)[inner].mean() < 1e-3
 
 
+@pytest.mark.parametrize("shape", [(97, 203), (200, 300)])
+def test_the_network_sees_nodata_beyond_the_image(box_filter_model, shape):
+    """Training crops that reach past an image see nodata (0) there, so the network must see
+    0 beyond every edge too (FRAME_PX): a box filter averages zeros in at the border. Mirrored
+    padding would average in a reflected copy of the image at the bottom and right."""
+    image = np.random.default_rng(5).random(shape, dtype=np.float32) + 1.0
+    probability = FrontModel(box_filter_model, device="cpu").predict(image)
+    expected = ndimage.uniform_filter(image, 5, mode="constant")
+    np.testing.assert_allclose(probability, expected, atol=1e-5)
+
+
+def test_the_frame_does_not_split_an_image_of_one_tile(identity_model):
+    """tile_size counts the image's own pixels; the frame comes on top of it."""
+    model = FrontModel(identity_model, device="cpu")
+    calls = []
+    network = model.run_network
+    model.run_network = lambda views: calls.append(views.shape) or network(views)
+    model.predict(np.ones((64, 64), np.float32), tile_size=64, overlap=16)
+    assert len(calls) == 1
+
+
 def test_a_model_without_the_contract_names_is_refused(tmp_path):
     image = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 1, "h", "w"])
     out = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 1, "h", "w"])

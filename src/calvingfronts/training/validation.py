@@ -1,10 +1,11 @@
 """The validation metric: the workflow's own post-processing, in metres.
 
-Each held-out image is normalized and predicted whole (padded like the workflow's tiles),
-the probability goes through :func:`calvingfronts.vectorize.extract_front`, and the line is
-compared with the label by :mod:`calvingfronts.metrics` (via
-:mod:`calvingfronts.evaluate_images`). A pixel-overlap score would reward a blurry band that
-the vectorizer cannot turn into the right line; this measures what the workflow delivers.
+Each held-out image is normalized and predicted whole (framed and padded as the workflow
+frames and pads its tiles), the probability goes through
+:func:`calvingfronts.vectorize.extract_front`, and the line is compared with the label by
+:mod:`calvingfronts.metrics` (via :mod:`calvingfronts.evaluate_images`). A pixel-overlap
+score would reward a blurry band that the vectorizer cannot turn into the right line; this
+measures what the workflow delivers.
 """
 
 from __future__ import annotations
@@ -13,19 +14,22 @@ import numpy as np
 import torch
 
 from calvingfronts.evaluate_images import score_probability, summarize
-from calvingfronts.inference import pad_to_multiple
+from calvingfronts.inference import FRAME_PX, framed, pad_to_multiple
 from calvingfronts.preprocess import normalize
 from calvingfronts.training.samples import FrontSample
 
 
 @torch.no_grad()
 def predict_probability(model: torch.nn.Module, image: np.ndarray) -> np.ndarray:
-    """Front probability of one normalized (H, W) image, padded as the workflow pads."""
+    """Front probability of one normalized (H, W) image, framed and padded as the workflow
+    frames and pads (calvingfronts.inference.FRAME_PX)."""
     height, width = image.shape
     device = next(model.parameters()).device
-    batch = torch.from_numpy(pad_to_multiple(image.astype(np.float32))[None, None].copy())
+    view = pad_to_multiple(framed(image.astype(np.float32)))
+    batch = torch.from_numpy(view[None, None].copy())
     probability = torch.sigmoid(model(batch.to(device))[:, :1])
-    return probability[0, 0, :height, :width].cpu().numpy()
+    inside = probability[0, 0, FRAME_PX : FRAME_PX + height, FRAME_PX : FRAME_PX + width]
+    return inside.cpu().numpy()
 
 
 def validate(
