@@ -31,7 +31,7 @@ SIZE_MULTIPLE = 32
 # (calvingfronts.training.augment.make_example), so the network has learnt that a scene ends
 # in zeros. Mirrored padding instead shows it a reflected copy of whatever lies at the
 # border, a front or a fjord wall included: on the leave-one-glacier-out folds it put 25 of
-# north-west Greenland's 70 fronts over 1 km off, against 6 with this frame
+# north-west Greenland's 70 fronts over 1 km off, against 5 with this frame
 # (docs/training/padding-2026-11-26.md).
 FRAME_PX = 64
 
