@@ -90,10 +90,15 @@ def pad_to_multiple(tile: np.ndarray, multiple: int = SIZE_MULTIPLE) -> np.ndarr
     return np.pad(tile, ((0, (-height) % multiple), (0, (-width) % multiple)))
 
 
-def framed(image: np.ndarray, frame: int = FRAME_PX) -> np.ndarray:
-    """``image`` inside a frame of ``frame`` nodata (0) pixels on every side; the network's
-    output for the image is ``output[frame:-frame, frame:-frame]`` (see FRAME_PX)."""
-    return np.pad(image, frame)
+def framed(image: np.ndarray) -> np.ndarray:
+    """``image`` inside a frame of FRAME_PX nodata (0) pixels on every side."""
+    return np.pad(image, FRAME_PX)
+
+
+def unframed(output, height: int, width: int):
+    """The (..., height, width) part of a framed image's ``output`` (NumPy or torch) that
+    lies on the image itself: the frame and any padding after it cut away."""
+    return output[..., FRAME_PX : FRAME_PX + height, FRAME_PX : FRAME_PX + width]
 
 
 # The views of a tile, in order, as (quarter turns counter-clockwise, then mirrored left-right):
@@ -256,8 +261,7 @@ class FrontModel:
                     self.predict_tile(tile, members) * window
                 )
                 weight[row : row + tile.shape[0], col : col + tile.shape[1]] += window
-        inside = np.s_[FRAME_PX : FRAME_PX + height, FRAME_PX : FRAME_PX + width]
-        return total[:, inside[0], inside[1]] / np.maximum(weight[inside], 1e-6)
+        return unframed(total, height, width) / np.maximum(unframed(weight, height, width), 1e-6)
 
     def predict(self, image: np.ndarray, tile_size: int = 1024, overlap: int = 128) -> np.ndarray:
         """Front probability for a whole (H, W) image (one member: the image as it is)."""

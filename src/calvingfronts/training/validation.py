@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from calvingfronts.evaluate_images import score_probability, summarize
-from calvingfronts.inference import FRAME_PX, framed, pad_to_multiple
+from calvingfronts.inference import framed, pad_to_multiple, unframed
 from calvingfronts.preprocess import normalize
 from calvingfronts.training.samples import FrontSample
 
@@ -28,8 +28,7 @@ def predict_probability(model: torch.nn.Module, image: np.ndarray) -> np.ndarray
     view = pad_to_multiple(framed(image.astype(np.float32)))
     batch = torch.from_numpy(view[None, None].copy())
     probability = torch.sigmoid(model(batch.to(device))[:, :1])
-    inside = probability[0, 0, FRAME_PX : FRAME_PX + height, FRAME_PX : FRAME_PX + width]
-    return inside.cpu().numpy()
+    return unframed(probability[0, 0], height, width).cpu().numpy()
 
 
 def validate(
