@@ -26,7 +26,7 @@ def predict_probability(model: torch.nn.Module, image: np.ndarray) -> np.ndarray
     height, width = image.shape
     device = next(model.parameters()).device
     view = pad_to_multiple(framed(image.astype(np.float32)))
-    batch = torch.from_numpy(view[None, None].copy())
+    batch = torch.from_numpy(view[None, None])  # np.pad made a fresh array: no copy needed
     probability = torch.sigmoid(model(batch.to(device))[:, :1])
     return unframed(probability[0, 0], height, width).cpu().numpy()
 
