@@ -84,9 +84,27 @@ def test_pooled_summary_of_nothing():
         "mean_m": None,
         "median_m": None,
         "n_points": 0,
+        "pred_to_reference_mean_m": None,
+        "reference_to_pred_mean_m": None,
         "n_fronts": 0,
         "per_front": [],
     }
+
+
+def test_pooled_summary_tells_a_short_line_from_an_offset_one():
+    truth = LineString([(0, 0), (1000, 0)])
+    short = LineString([(0, 0), (500, 0)])  # in place, half the front
+    offset = LineString([(0, 100), (1000, 100)])  # the whole front, 100 m off
+    short_stats = pooled_summary([(short, truth)], spacing_m=10.0)
+    offset_stats = pooled_summary([(offset, truth)], spacing_m=10.0)
+    assert short_stats["pred_to_reference_mean_m"] == pytest.approx(0.0)
+    # The reference's far half is 0-500 m beyond the line's end: 125 m on average overall.
+    assert short_stats["reference_to_pred_mean_m"] == pytest.approx(125.0, rel=0.02)
+    assert offset_stats["pred_to_reference_mean_m"] == pytest.approx(100.0)
+    assert offset_stats["reference_to_pred_mean_m"] == pytest.approx(100.0)
+    assert short_stats["per_front"][0]["reference_to_pred_mean_m"] == pytest.approx(
+        short_stats["reference_to_pred_mean_m"]
+    )
 
 
 def test_bad_geometries_raise():

@@ -42,7 +42,8 @@ def predict_glacier(
     ``cache`` when an earlier call with the same model and members wrote them there."""
     stored = None
     if cache is not None:
-        stem = f"{Path(model_path).stem}-{members}members"
+        # The glacier too: one model (the all-glacier one, say) may score several glaciers.
+        stem = f"{Path(model_path).stem}-{glacier}-{members}members"
         stored = cache / f"{stem}.npz"
         if stored.exists():
             with np.load(stored) as saved:
@@ -72,23 +73,60 @@ def predict_glacier(
     return cases
 
 
-def score(cases, pixel_size_m: float, options: dict) -> dict:
+def drawn_front(probabilities, front, pixel_size_m: float, options: dict | None = None):
+    """The members' consensus front as the workflow draws it (their spread is not scored
+    here), and the label's line: ``(FrontResult, label line)``, in the image's metres."""
+    transform = image_transform(front.shape, pixel_size_m)
+    result = extract_front(
+        probabilities.mean(axis=0),
+        transform,
+        whole_image_fjord(front.shape, pixel_size_m),
+        flow_azimuth=FRONTLEARNING_FLOW_AZIMUTH,
+        **(options or {}),
+    )
+    return result, label_line(front, transform)
+
+
+def score(cases, pixel_size_m: float, options: dict, leave_out_median_m: float | None = None):
+    """The fold's figures for one set of extract_front ``options``; with
+    ``leave_out_median_m``, images whose own median distance is above it (gross failures:
+    the wrong edge won) are left out of every figure and counted in ``n_left_out``."""
     names, results = [], []
     for name, probabilities, front in cases:
-        transform = image_transform(front.shape, pixel_size_m)
-        fjord = whole_image_fjord(front.shape, pixel_size_m)
-        # The members' consensus, as the workflow draws it (their spread is not scored here).
-        result = extract_front(
-            probabilities.mean(axis=0),
-            transform,
-            fjord,
-            flow_azimuth=FRONTLEARNING_FLOW_AZIMUTH,
-            **options,
-        )
+        result, truth = drawn_front(probabilities, front, pixel_size_m, options)
         names.append(name)
-        results.append((result.front, label_line(front, transform), result.reason))
+        results.append((result.front, truth, result.reason))
     report = summarize(names, results, pixel_size_m)
-    return {k: report[k] for k in ("mean_m", "median_m", "n_images", "n_no_front", "n_points")}
+    left_out = []
+    if leave_out_median_m is not None:
+        left_out = [
+            e["image"]
+            for e in report["per_image"]
+            if e.get("front_found") and e["median_m"] > leave_out_median_m
+        ]
+        kept = [i for i, name in enumerate(names) if name not in left_out]
+        report = summarize([names[i] for i in kept], [results[i] for i in kept], pixel_size_m)
+    keys = ("mean_m", "median_m", "n_images", "n_no_front", "n_points")
+    directions = ("pred_to_reference_mean_m", "reference_to_pred_mean_m")
+    per_image = [
+        {k: e[k] for k in ("image", "front_found", "mean_m", "median_m", *directions) if k in e}
+        for e in report["per_image"]
+    ]
+    figures = {k: report[k] for k in keys + directions}
+    return {**figures, "n_left_out": len(left_out), "left_out": left_out, "per_image": per_image}
+
+
+def _cell(fold: dict, directions: bool) -> str:
+    """mean / median / no front[ / left out][; line to label, label to line]."""
+    text = f"{fold['mean_m']:.0f} / {fold['median_m']:.0f} / {fold['n_no_front']}"
+    if fold["n_left_out"]:
+        text += f" ({fold['n_left_out']} left out)"
+    if directions:
+        text += (
+            f"; {fold['pred_to_reference_mean_m']:.0f} line to label,"
+            f" {fold['reference_to_pred_mean_m']:.0f} label to line"
+        )
+    return text
 
 
 def main() -> None:
@@ -99,12 +137,28 @@ def main() -> None:
     parser.add_argument("--images", default="../shared/data/frontlearning/train/images")
     parser.add_argument("--labels", default="../shared/data/frontlearning/train/labels_1px")
     parser.add_argument("--pixel-size", type=float, default=49.0)
-    parser.add_argument("--json", help="write every figure here")
+    parser.add_argument(
+        "--json",
+        help="write every figure here, with each image's and each direction's mean "
+        "(the line to the label, the label to the line)",
+    )
     parser.add_argument(
         "--cache",
         type=Path,
         help="keep each fold's probabilities here (float16), to score "
         "more variants later without predicting again",
+    )
+    parser.add_argument(
+        "--directions",
+        action="store_true",
+        help="also print each direction's mean: the line to the label (the line is off) "
+        "and the label to the line (the line covers only part of the front)",
+    )
+    parser.add_argument(
+        "--leave-out-median-m",
+        type=float,
+        help="leave out images whose own median distance is above this (gross failures), "
+        "to see what the rest is made of",
     )
     args = parser.parse_args()
     folds = dict(item.split("=", 1) for item in args.fold)
@@ -116,13 +170,13 @@ def main() -> None:
             for g, m in folds.items()
         }
         for name, options in variants.items():
-            per_fold = {g: score(c, args.pixel_size, options) for g, c in predicted.items()}
+            per_fold = {
+                g: score(c, args.pixel_size, options, args.leave_out_median_m)
+                for g, c in predicted.items()
+            }
             row = {"folds": per_fold, "pooled": pooled(per_fold)}
             table[f"{members} members, {name}"] = row
-            cells = " | ".join(
-                f"{f['mean_m']:.0f} / {f['median_m']:.0f} / {f['n_no_front']}"
-                for f in per_fold.values()
-            )
+            cells = " | ".join(_cell(f, args.directions) for f in per_fold.values())
             print(f"| {members} | {name} | {cells} | {row['pooled']['mean_m']:.0f} |", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(table, indent=2))

@@ -165,6 +165,9 @@ def summarize(
         "mean_m": mean,
         "median_m": summary["median_m"],
         "mean_px": None if mean is None else mean / pixel_size_m,
+        # Apart, they tell a line off the front from one that covers only part of it.
+        "pred_to_reference_mean_m": summary["pred_to_reference_mean_m"],
+        "reference_to_pred_mean_m": summary["reference_to_pred_mean_m"],
         "n_images": len(names),
         "n_no_front": len(missing),
         "no_front": missing,

@@ -75,22 +75,43 @@ def pooled_summary(
     """Mean and median of all point distances of all ``(pred, truth)`` pairs, both
     directions pooled (the CaFFe MDE), plus per-front ``mean_m``, ``median_m``,
     ``n_points``. Longer fronts weigh more in the pooled values, as pixels do in CaFFe.
-    With no pairs the pooled values are ``None``."""
+    With no pairs the pooled values are ``None``.
+
+    Each direction's mean is kept apart too: ``pred_to_reference_mean_m`` grows when the
+    line wanders off the front, ``reference_to_pred_mean_m`` when it covers only part of
+    it. A line in the right place but too short shows as the second far above the first."""
     per_front = []
-    pooled = []
+    pooled_pred, pooled_reference = [], []
     for pred, truth in pairs:
-        distances = np.concatenate(front_distances(pred, truth, spacing_m))
-        pooled.append(distances)
-        per_front.append(_stats(distances))
-    everything = np.concatenate(pooled) if pooled else np.zeros(0)
-    return {**_stats(everything), "n_fronts": len(per_front), "per_front": per_front}
+        to_reference, to_pred = front_distances(pred, truth, spacing_m)
+        pooled_pred.append(to_reference)
+        pooled_reference.append(to_pred)
+        per_front.append(_stats(to_reference, to_pred))
+    return {
+        **_stats(_joined(pooled_pred), _joined(pooled_reference)),
+        "n_fronts": len(per_front),
+        "per_front": per_front,
+    }
 
 
-def _stats(distances: np.ndarray) -> dict:
+def _joined(chunks: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(chunks) if chunks else np.zeros(0)
+
+
+def _stats(to_reference: np.ndarray, to_pred: np.ndarray) -> dict:
+    distances = np.concatenate([to_reference, to_pred])
     if len(distances) == 0:
-        return {"mean_m": None, "median_m": None, "n_points": 0}
+        return {
+            "mean_m": None,
+            "median_m": None,
+            "n_points": 0,
+            "pred_to_reference_mean_m": None,
+            "reference_to_pred_mean_m": None,
+        }
     return {
         "mean_m": float(np.mean(distances)),
         "median_m": float(np.median(distances)),
         "n_points": int(len(distances)),
+        "pred_to_reference_mean_m": float(np.mean(to_reference)),
+        "reference_to_pred_mean_m": float(np.mean(to_pred)),
     }
