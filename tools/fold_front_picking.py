@@ -30,6 +30,7 @@ from calvingfronts.evaluate_images import (
 )
 from calvingfronts.frontlearning import FRONTLEARNING_FLOW_AZIMUTH
 from calvingfronts.inference import FrontModel
+from calvingfronts.metrics import front_distances
 from calvingfronts.preprocess import normalize
 from calvingfronts.training.cross_validation import pooled
 from calvingfronts.vectorize import extract_front
@@ -87,6 +88,12 @@ def drawn_front(probabilities, front, pixel_size_m: float, options: dict | None 
     return result, label_line(front, transform)
 
 
+def gross_failure(line, truth, limit_m: float) -> bool:
+    """Whether an image's own median distance, both directions, is above ``limit_m``: the
+    wrong edge won, rather than the right one drawn a little off or short."""
+    return bool(np.median(np.concatenate(front_distances(line, truth))) > limit_m)
+
+
 def score(cases, pixel_size_m: float, options: dict, leave_out_median_m: float | None = None):
     """The fold's figures for one set of extract_front ``options``; with
     ``leave_out_median_m``, images whose own median distance is above it (gross failures:
@@ -96,16 +103,15 @@ def score(cases, pixel_size_m: float, options: dict, leave_out_median_m: float |
         result, truth = drawn_front(probabilities, front, pixel_size_m, options)
         names.append(name)
         results.append((result.front, truth, result.reason))
-    report = summarize(names, results, pixel_size_m)
-    left_out = []
+    left_out = set()
     if leave_out_median_m is not None:
-        left_out = [
-            e["image"]
-            for e in report["per_image"]
-            if e.get("front_found") and e["median_m"] > leave_out_median_m
-        ]
-        kept = [i for i, name in enumerate(names) if name not in left_out]
-        report = summarize([names[i] for i in kept], [results[i] for i in kept], pixel_size_m)
+        left_out = {
+            name
+            for name, (line, truth, _) in zip(names, results, strict=True)
+            if line is not None and gross_failure(line, truth, leave_out_median_m)
+        }
+    kept = [i for i, name in enumerate(names) if name not in left_out]
+    report = summarize([names[i] for i in kept], [results[i] for i in kept], pixel_size_m)
     keys = ("mean_m", "median_m", "n_images", "n_no_front", "n_points")
     directions = ("pred_to_reference_mean_m", "reference_to_pred_mean_m")
     per_image = [
@@ -113,7 +119,8 @@ def score(cases, pixel_size_m: float, options: dict, leave_out_median_m: float |
         for e in report["per_image"]
     ]
     figures = {k: report[k] for k in keys + directions}
-    return {**figures, "n_left_out": len(left_out), "left_out": left_out, "per_image": per_image}
+    left = sorted(left_out)
+    return {**figures, "n_left_out": len(left), "left_out": left, "per_image": per_image}
 
 
 def _cell(fold: dict, directions: bool) -> str:

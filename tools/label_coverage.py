@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
-from fold_front_picking import drawn_front, predict_glacier
+from fold_front_picking import drawn_front, gross_failure, predict_glacier
 from scipy import ndimage
 
 from calvingfronts.evaluate_images import image_transform
@@ -42,8 +42,7 @@ def coverage(cases, pixel_size_m: float, thresholds, far_m: float, leave_out_med
         rows, cols = np.nonzero(front > 0)
         xs, ys = image_transform(front.shape, pixel_size_m) * (cols + 0.5, rows + 0.5)
         distances = shapely.distance(shapely.points(xs, ys), line)
-        # The image's own median distance, both directions, as fold_front_picking leaves out.
-        if np.median(np.concatenate(front_distances(line, truth))) > leave_out_median_m:
+        if gross_failure(line, truth, leave_out_median_m):
             left_out += 1
             continue
         to_line.append(distances)
