@@ -74,6 +74,18 @@ def predict_glacier(
     return cases
 
 
+def predict_ensemble(model_paths, images: Path, labels: Path, glacier: str, members: int, cache):
+    """:func:`predict_glacier` for each model, the members of all of them stacked per image
+    (so the front is drawn on the mean of every model's views)."""
+    per_model = [predict_glacier(m, images, labels, glacier, members, cache) for m in model_paths]
+    if any([c[0] for c in cases] != [c[0] for c in per_model[0]] for cases in per_model):
+        raise ValueError(f"the models of {glacier}'s ensemble scored different images")
+    return [
+        (name, np.concatenate([cases[i][1] for cases in per_model]), front)
+        for i, (name, _, front) in enumerate(per_model[0])
+    ]
+
+
 def drawn_front(probabilities, front, pixel_size_m: float, options: dict | None = None):
     """The members' consensus front as the workflow draws it (their spread is not scored
     here), and the label's line: ``(FrontResult, label line)``, in the image's metres."""
@@ -138,7 +150,13 @@ def _cell(fold: dict, directions: bool) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--fold", action="append", required=True, help="GLACIER=MODEL.onnx")
+    parser.add_argument(
+        "--fold",
+        action="append",
+        required=True,
+        help="GLACIER=MODEL.onnx, or GLACIER=A.onnx+B.onnx for an ensemble: each model's "
+        "--members views, all averaged",
+    )
     parser.add_argument("--variant", action="append", required=True, help="NAME=JSON options")
     parser.add_argument("--members", type=int, nargs="+", default=[1])
     parser.add_argument("--images", default="../shared/data/frontlearning/train/images")
@@ -173,7 +191,9 @@ def main() -> None:
     table = {}
     for members in args.members:
         predicted = {
-            g: predict_glacier(m, Path(args.images), Path(args.labels), g, members, args.cache)
+            g: predict_ensemble(
+                m.split("+"), Path(args.images), Path(args.labels), g, members, args.cache
+            )
             for g, m in folds.items()
         }
         for name, options in variants.items():
