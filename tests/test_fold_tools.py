@@ -83,10 +83,10 @@ def test_a_gross_failure_is_left_out_and_counted():
     """A front drawn 1.5 km from its label (the wrong edge) is left out of every figure when
     asked; one drawn on its label stays."""
     cases = [("right", _band(30), _label(30)), ("wrong", _band(60), _label(30))]
-    right, truth = drawn_front(cases[0][1], cases[0][2], PIXEL)
-    wrong, _ = drawn_front(cases[1][1], cases[1][2], PIXEL)
-    assert not gross_failure(right.front, truth, 1000.0)
-    assert gross_failure(wrong.front, truth, 1000.0)
+    right, truth, _ = drawn_front(cases[0][1], cases[0][2], PIXEL)
+    wrong, _, _ = drawn_front(cases[1][1], cases[1][2], PIXEL)
+    assert not gross_failure(right, truth, 1000.0)
+    assert gross_failure(wrong, truth, 1000.0)
     everything = score(cases, PIXEL, {})
     kept = score(cases, PIXEL, {}, leave_out_median_m=1000.0)
     assert everything["n_left_out"] == 0 and everything["mean_m"] > 500.0

@@ -20,20 +20,17 @@ from pathlib import Path
 import numpy as np
 
 from calvingfronts.evaluate_images import (
-    image_transform,
-    label_line,
     labelled_images,
     read_image,
     read_label,
+    score_members,
     summarize,
-    whole_image_fjord,
 )
 from calvingfronts.frontlearning import FRONTLEARNING_FLOW_AZIMUTH
 from calvingfronts.inference import FrontModel
 from calvingfronts.metrics import front_distances
 from calvingfronts.preprocess import normalize
 from calvingfronts.training.cross_validation import pooled
-from calvingfronts.vectorize import extract_front
 
 
 def predict_glacier(
@@ -87,17 +84,16 @@ def predict_ensemble(model_paths, images: Path, labels: Path, glacier: str, memb
 
 
 def drawn_front(probabilities, front, pixel_size_m: float, options: dict | None = None):
-    """The members' consensus front as the workflow draws it (their spread is not scored
-    here), and the label's line: ``(FrontResult, label line)``, in the image's metres."""
-    transform = image_transform(front.shape, pixel_size_m)
-    result = extract_front(
-        probabilities.mean(axis=0),
-        transform,
-        whole_image_fjord(front.shape, pixel_size_m),
+    """The members' consensus front as evaluate-images draws it, on their mean probability
+    (their spread is not scored here): ``(line or None, label line, reason)``."""
+    line, truth, reason, _ = score_members(
+        probabilities.mean(axis=0)[np.newaxis],
+        front,
+        pixel_size_m,
         flow_azimuth=FRONTLEARNING_FLOW_AZIMUTH,
-        **(options or {}),
+        rejections=options,
     )
-    return result, label_line(front, transform)
+    return line, truth, reason
 
 
 def gross_failure(line, truth, limit_m: float) -> bool:
@@ -112,9 +108,8 @@ def score(cases, pixel_size_m: float, options: dict, leave_out_median_m: float |
     the wrong edge won) are left out of every figure and counted in ``n_left_out``."""
     names, results = [], []
     for name, probabilities, front in cases:
-        result, truth = drawn_front(probabilities, front, pixel_size_m, options)
         names.append(name)
-        results.append((result.front, truth, result.reason))
+        results.append(drawn_front(probabilities, front, pixel_size_m, options))
     left_out = set()
     if leave_out_median_m is not None:
         left_out = {

@@ -35,8 +35,7 @@ def coverage(cases, pixel_size_m: float, thresholds, far_m: float, leave_out_med
     left_out = 0
     for _, probabilities, front in cases:
         mean = probabilities.mean(axis=0)
-        result, truth = drawn_front(probabilities, front, pixel_size_m)
-        line = result.front
+        line, truth, _ = drawn_front(probabilities, front, pixel_size_m)
         if line is None:
             continue
         rows, cols = np.nonzero(front > 0)
@@ -76,10 +75,10 @@ def plot_worst(cases, images: Path, pixel_size_m: float, count: int, path: Path)
 
     scored = []
     for name, probabilities, front in cases:
-        result, truth = drawn_front(probabilities, front, pixel_size_m)
-        if result.front is not None:
-            error = np.mean(np.concatenate(front_distances(result.front, truth)))
-            scored.append((error, name, probabilities.mean(axis=0), result.front, truth))
+        line, truth, _ = drawn_front(probabilities, front, pixel_size_m)
+        if line is not None:
+            error = np.mean(np.concatenate(front_distances(line, truth)))
+            scored.append((error, name, probabilities.mean(axis=0), line, truth))
     scored.sort(key=lambda item: -item[0])
     figure, axes = plt.subplots(2, count, figsize=(3.2 * count, 7), squeeze=False)
     for column, (error, name, mean, line, truth) in enumerate(scored[:count]):
