@@ -51,6 +51,9 @@ class TrainConfig:
     average_epochs: int = 0
     missing_penalty_px: float = 20.0  # validation: cost of an image with no front found
     seed: int = 0
+    # Networks trained with seeds seed, seed + 1, ... and exported as one model that
+    # averages their front probabilities (calvingfronts.training.ensemble); 1: one network.
+    ensemble: int = 1
     threads: int = 2
     # Where the network trains: "auto" takes a CUDA GPU when torch sees one, else the CPU;
     # "cpu" or "cuda" force it. The card records which was used.
@@ -98,6 +101,8 @@ class TrainConfig:
             raise ValueError(f"device must be auto, cpu or cuda, not {self.device!r}")
         if self.loader_workers < 0:
             raise ValueError("loader_workers must be >= 0")
+        if self.ensemble < 1:
+            raise ValueError(f"ensemble must be >= 1 (networks averaged), got {self.ensemble}")
         if self.batch_size < 2:
             raise ValueError("batch_size must be >= 2 (BatchNorm, ASPP image pooling)")
         if self.select_best and self.average_epochs > 1:

@@ -49,6 +49,29 @@ def _fmt(value, unit: str = "", digits: int = 1) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}{unit}"
 
 
+def held_out_lines(glaciers: list[str], validation: dict | None) -> list[str]:
+    """The card's held-out-glacier section (without its title)."""
+    if not validation:
+        return [
+            "No glacier was held out in this run (trained on all glaciers); see the "
+            "held-out run quoted below, if any."
+        ]
+    return [
+        f"Held-out glaciers (never seen in training): **{', '.join(glaciers)}**, "
+        f"{validation['n_images']} images, mean pixel {validation['pixel_size_m']:.1f} m.",
+        "Measured with the workflow's own post-processing (extract_front, then "
+        "calvingfronts.metrics distances, both directions pooled):",
+        "",
+        f"- mean distance: **{_fmt(validation['mean_m'], ' m')}** "
+        f"({_fmt(validation['mean_px'], ' px', 2)})",
+        f"- median distance: {_fmt(validation['median_m'], ' m')}",
+        f"- images with no front found: {validation['n_no_front']} of {validation['n_images']}",
+        "",
+        "Reference: Mohajerani et al. (2019) U-Net 96.3 m on held-out Helheim; "
+        "Zhang et al. (2021) DRN-DeepLabv3+ with histogram equalization 86 m.",
+    ]
+
+
 def render(
     config: dict,
     description: str,
@@ -95,27 +118,7 @@ def render(
         )
     lines += ["", "Licences and credit:", ""] + [f"- {c}" for c in credits] + [""]
     lines += ["## Held-out-glacier error", ""]
-    if validation:
-        held = ", ".join(config["validation_glaciers"])
-        lines += [
-            f"Held-out glaciers (never seen in training): **{held}**, "
-            f"{validation['n_images']} images, mean pixel {validation['pixel_size_m']:.1f} m.",
-            "Measured with the workflow's own post-processing (extract_front, then "
-            "calvingfronts.metrics distances, both directions pooled):",
-            "",
-            f"- mean distance: **{_fmt(validation['mean_m'], ' m')}** "
-            f"({_fmt(validation['mean_px'], ' px', 2)})",
-            f"- median distance: {_fmt(validation['median_m'], ' m')}",
-            f"- images with no front found: {validation['n_no_front']} of {validation['n_images']}",
-            "",
-            "Reference: Mohajerani et al. (2019) U-Net 96.3 m on held-out Helheim; "
-            "Zhang et al. (2021) DRN-DeepLabv3+ with histogram equalization 86 m.",
-        ]
-    else:
-        lines.append(
-            "No glacier was held out in this run (trained on all glaciers); see the "
-            "held-out run quoted below, if any."
-        )
+    lines += held_out_lines(config["validation_glaciers"], validation)
     lines += [
         "",
         "## Training",

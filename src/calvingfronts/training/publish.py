@@ -21,6 +21,21 @@ def trained_on(config: TrainConfig) -> str:
     return f"{'+'.join(kinds)} (held out: {held})"
 
 
+def onnx_metadata(config: TrainConfig) -> dict[str, str]:
+    """The metadata every exported model carries (export.REQUIRED_METADATA)."""
+    pixel = config.augment.get("pixel_size_range_m", (10.0, 80.0))
+    return {
+        "model_name": config.name,
+        "model_version": config.model_version,
+        "architecture": describe(config.model, config.width),
+        "histogram": config.histogram,
+        "trained_on": trained_on(config),
+        # Nominal: the geometric mean of the zoom range the network was trained over.
+        "pixel_size_m": f"{float(np.sqrt(pixel[0] * pixel[1])):.0f}",
+        "front_width_px": f"{config.front_width_px:g}",
+    }
+
+
 def check_parity(model: torch.nn.Module, path: Path, size: tuple[int, int] = (96, 160)) -> float:
     """Max |ONNX Runtime - PyTorch| probability on a random image; raises above tolerance."""
     import onnxruntime
@@ -49,17 +64,7 @@ def publish(
     """Write ``config.output`` (ONNX) and ``config.card`` (markdown); return both paths."""
     model.eval()
     onnx_path, card_path = config.path("output"), config.path("card")
-    pixel = config.augment.get("pixel_size_range_m", (10.0, 80.0))
-    metadata = {
-        "model_name": config.name,
-        "model_version": config.model_version,
-        "architecture": describe(config.model, config.width),
-        "histogram": config.histogram,
-        "trained_on": trained_on(config),
-        # Nominal: the geometric mean of the zoom range the network was trained over.
-        "pixel_size_m": f"{float(np.sqrt(pixel[0] * pixel[1])):.0f}",
-        "front_width_px": f"{config.front_width_px:g}",
-    }
+    metadata = onnx_metadata(config)
     export_onnx(model, onnx_path, metadata)
     check_parity(model, onnx_path)
     card = render(

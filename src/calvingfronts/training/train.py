@@ -44,6 +44,9 @@ class TrainResult:
     validation: dict | None  # held-out summary of the exported (best) weights
     minutes: float
     history: list[dict]
+    # What the run did (steps, exported epoch, device), as the model card gives it.
+    training: dict | None = None
+    data_info: dict | None = None
 
 
 def _schedule(progress: float, warmup_fraction: float) -> float:
@@ -200,6 +203,10 @@ def train(config: TrainConfig | dict) -> TrainResult:
     """Train, validate, checkpoint and (``config.export``) export one model."""
     if isinstance(config, dict):
         config = TrainConfig.from_dict(config)
+    if config.ensemble > 1:
+        from calvingfronts.training.ensemble import train_ensemble
+
+        return train_ensemble(config)
     if config.stages:
         return _train_in_stages(config)
     torch.set_num_threads(config.threads)
@@ -358,7 +365,7 @@ def _finish(
     if validation:
         final = validate(model, validation, config.histogram, config.missing_penalty_px)
         (run_dir / "validation.json").write_text(json.dumps(final, indent=2))
-    onnx_path = card_path = None
+    onnx_path = card_path = done = None
     if config.export:
         from calvingfronts.training.publish import publish
 
@@ -373,5 +380,13 @@ def _finish(
         }
         onnx_path, card_path = publish(model, config, data_info, final, minutes, training=done)
     return TrainResult(
-        onnx_path, card_path, run_dir, state.best["epoch"], final, minutes, state.history
+        onnx_path,
+        card_path,
+        run_dir,
+        state.best["epoch"],
+        final,
+        minutes,
+        state.history,
+        training=done,
+        data_info=data_info,
     )

@@ -1,0 +1,303 @@
+"""An ensemble of independently trained networks, shipped as one ONNX model.
+
+Two runs of the same recipe that differ only in their random start and batches make
+different mistakes: on the leave-one-glacier-out folds, the second run of the recipe alone
+was 290 m from the first on the Jakobshavn fold, while the mean of both runs' probabilities
+beat either (docs/training/ensemble-2026-11-26.md). The members are trained one after
+another, each with a seed of its own, and exported into one graph that averages their
+front probabilities, so the workflow's contract (docs/CONTRACTS.md) does not change: one
+file, one input, one output.
+
+Member 0 is the run itself (its ``run_dir``, its ``seed``); member ``i`` trains in
+``<run_dir>/member<i>`` with ``seed + i``, so adding a member to a finished run keeps the
+run and trains only the new one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+import torch
+from torch import nn
+
+MEMBER_DIR = "member{member}"
+# Largest |merged - mean of the members| probability accepted from ONNX Runtime.
+MERGE_TOLERANCE = 1e-5
+
+
+def member_config(config: dict, member: int) -> dict:
+    """``config`` (a run's training keys) for ensemble member ``member``, as one network.
+
+    Member 0 is the run itself (its name, seed and ``run_dir``); the others train with a
+    seed and in a folder of their own. Each exports its own ONNX file and card into its
+    folder, which :func:`merge_onnx` then averages into the run's ``output``.
+    """
+    if member < 0:
+        raise ValueError(f"ensemble member must be >= 0, got {member}")
+    run_dir = Path(config.get("run_dir", "training_runs/{name}").format(name=config["name"]))
+    name = f"{config['name']}-member{member}"
+    folder = run_dir if member == 0 else run_dir / MEMBER_DIR.format(member=member)
+    return {
+        **config,
+        "name": config["name"] if member == 0 else name,
+        "seed": int(config.get("seed", 0)) + member,
+        "run_dir": str(folder),
+        "output": str(folder / f"{name}.onnx"),
+        "card": str(folder / f"{name}.md"),
+        "ensemble": 1,
+    }
+
+
+def merge_onnx(members: list[str | Path], path: str | Path, metadata: dict[str, object]) -> Path:
+    """Write one ONNX model to ``path`` whose ``front_probability`` is the mean of the
+    ``members``' (each an exported model of the contract, export.export_onnx).
+
+    Every member reads the one shared ``image`` input; its nodes, weights and output are
+    renamed with a prefix of their own, and an ONNX ``Mean`` node averages the outputs. The
+    metadata replaces the members' (export.REQUIRED_METADATA applies). Written atomically.
+    """
+    import onnx
+    from onnx import compose, helper
+
+    from calvingfronts.training.export import INPUT_NAME, OUTPUT_NAME, REQUIRED_METADATA
+
+    if len(members) < 2:
+        raise ValueError(f"an ensemble needs at least 2 members, got {len(members)}")
+    missing = [key for key in REQUIRED_METADATA if key not in metadata]
+    if missing:
+        raise ValueError(f"ONNX metadata missing {missing}")
+    models = [onnx.load(str(member)) for member in members]
+    first = models[0]
+    for member, model in zip(members, models, strict=True):
+        inputs = [i.name for i in model.graph.input]
+        outputs = [o.name for o in model.graph.output]
+        if inputs != [INPUT_NAME] or outputs != [OUTPUT_NAME]:
+            raise ValueError(
+                f"{member}: inputs {inputs} and outputs {outputs}, expected "
+                f"[{INPUT_NAME!r}] and [{OUTPUT_NAME!r}] (docs/CONTRACTS.md)"
+            )
+        if list(model.opset_import) != list(first.opset_import):
+            raise ValueError(f"{member}: opset {model.opset_import} differs from {members[0]}")
+    nodes, initializers, value_info, averaged = [], [], [], []
+    for i, model in enumerate(models):
+        graph = compose.add_prefix_graph(model.graph, f"member{i}/", rename_inputs=False)
+        nodes.extend(graph.node)
+        initializers.extend(graph.initializer)
+        value_info.extend(graph.value_info)
+        averaged.append(graph.output[0].name)
+    nodes.append(helper.make_node("Mean", averaged, [OUTPUT_NAME], name="ensemble_mean"))
+    graph = helper.make_graph(
+        nodes,
+        "ensemble",
+        [first.graph.input[0]],
+        [first.graph.output[0]],
+        initializer=initializers,
+        value_info=value_info,
+    )
+    merged = helper.make_model(graph, opset_imports=first.opset_import)
+    merged.ir_version = first.ir_version
+    for key, value in metadata.items():
+        prop = merged.metadata_props.add()
+        prop.key, prop.value = str(key), str(value)
+    onnx.checker.check_model(merged)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".onnx.tmp")
+    onnx.save(merged, str(tmp))
+    tmp.replace(path)
+    return path
+
+
+def check_merge(members: list[str | Path], merged: str | Path, size=(96, 160)) -> float:
+    """Max |merged model - mean of its members| probability on a random image, all run by
+    ONNX Runtime; raises above :data:`MERGE_TOLERANCE`."""
+    import numpy as np
+    import onnxruntime
+
+    image = np.random.default_rng(0).random((1, 1, *size), dtype=np.float32)
+
+    def run(path):
+        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        return session.run(None, {"image": image})[0]
+
+    expected = np.mean([run(member) for member in members], axis=0)
+    diff = float(np.abs(run(merged) - expected).max())
+    if diff > MERGE_TOLERANCE:
+        raise RuntimeError(f"{merged}: differs from the mean of its members by {diff:.2e}")
+    return diff
+
+
+def _card_line(card: str, prefix: str) -> str:
+    return next((line for line in card.splitlines() if line.startswith(prefix)), "")
+
+
+def _replace_section(card: str, title: str, body: str) -> str:
+    """``card`` with its ``## title`` section's body replaced (added before the
+    configuration block when missing)."""
+    header = f"## {title}"
+    section = f"{header}\n\n{body.strip()}\n\n"
+    if header in card:
+        start = card.index(header)
+        end = card.find("\n## ", start + len(header))
+        return card[:start] + section + (card[end + 1 :] if end >= 0 else "")
+    marker = "## Configuration"
+    return card.replace(marker, section + marker) if marker in card else card + "\n" + section
+
+
+def ensemble_card(
+    members: list[Path],
+    merged: Path,
+    name: str,
+    held_out: str | None = None,
+    config: dict | None = None,
+) -> str:
+    """The merged model's card, made from member 0's (data, credits, recipe) with the
+    merged file, a table of the members and, when given, the ensemble's held-out figures
+    (``held_out``) and configuration; each member's card is its ONNX file's ``.md``."""
+    from calvingfronts.training.export import sha256
+
+    cards = [Path(member).with_suffix(".md").read_text() for member in members]
+    card = cards[0].split("\n", 1)[1]
+    card = f"# Model card: {name}\n" + card
+    file_line = _card_line(card, "- File: ")
+    card = card.replace(
+        file_line,
+        f"- File: `{merged.name}` (ONNX opset 17), sha256 `{sha256(merged)}`: an ensemble of "
+        f"{len(members)} networks of the same recipe, their front probabilities averaged "
+        "inside the graph (section Ensemble)",
+    )
+    rows = [
+        "Each network was trained on its own with the recipe below and a seed of its own "
+        "(calvingfronts.training.ensemble); the file holds all of them and returns the mean "
+        "of their front probabilities, so the workflow runs it as any model. Every view "
+        "(`members`) of the workflow's inference is a view of the whole ensemble.",
+        "",
+        "| network | seed | file (sha256) | training |",
+        "| --- | --- | --- | --- |",
+    ]
+    for i, (member, text) in enumerate(zip(members, cards, strict=True)):
+        steps = _card_line(text, "- Steps: ")
+        seed = re.search(r"seed (\d+)", steps)
+        time = _card_line(text, "- Time: ").removeprefix("- Time: ")
+        count = re.match(r"- Steps: (\d+)", steps)
+        rows.append(
+            f"| {i} | {seed.group(1) if seed else '?'} | `{Path(member).name}` "
+            f"(`{sha256(member)[:12]}`) | {count.group(1) if count else '?'} steps, {time} |"
+        )
+    card = _replace_section(card, "Ensemble", "\n".join(rows))
+    if held_out is not None:
+        card = _replace_section(card, "Held-out-glacier error", held_out)
+    if config is not None:
+        start = card.index("## Configuration")
+        card = card[:start] + (
+            f"## Configuration\n\n```json\n{json.dumps(config, indent=2)}\n```\n"
+        )
+    return card
+
+
+def train_ensemble(config):
+    """Train ``config.ensemble`` networks (each resumes on its own), merge their ONNX files
+    into ``config.output`` and write its card; a TrainResult of the ensemble."""
+    from calvingfronts.training.model_card import held_out_lines
+    from calvingfronts.training.publish import onnx_metadata
+    from calvingfronts.training.train import TrainResult, train
+
+    settings = {**config.to_dict(), "ensemble": 1}
+    results = [train(member_config(settings, m)) for m in range(config.ensemble)]
+    minutes = sum(r.minutes for r in results)
+    if not config.export:
+        first = results[0]
+        return TrainResult(None, None, first.run_dir, None, None, minutes, first.history)
+    files = [r.onnx for r in results]
+    metadata = {**onnx_metadata(config), "ensemble_networks": str(config.ensemble)}
+    merged = merge_onnx(files, config.path("output"), metadata)
+    check_merge(files, merged)
+    validation = held_out = None
+    if config.validation_glaciers:
+        from calvingfronts.training.data import load_data
+        from calvingfronts.training.validation import validate
+
+        _, samples, _ = load_data(config.data, config.validation_glaciers)
+        networks = [torch.load(r.run_dir / "final.pt", map_location="cpu") for r in results]
+        model = MeanProbability([_network(config, saved["model"]) for saved in networks])
+        validation = validate(model, samples, config.histogram, config.missing_penalty_px)
+        held_out = "\n".join(held_out_lines(config.validation_glaciers, validation))
+    card = config.path("card")
+    card.parent.mkdir(parents=True, exist_ok=True)
+    text = ensemble_card(files, merged, config.name, held_out, config.to_dict())
+    tmp = card.with_suffix(".md.tmp")
+    tmp.write_text(text)
+    tmp.replace(card)
+    first = results[0]
+    return TrainResult(
+        merged,
+        card,
+        first.run_dir,
+        None,
+        validation,
+        minutes,
+        first.history,
+        training=first.training,
+        data_info=first.data_info,
+    )
+
+
+def _network(config, weights: dict):
+    from calvingfronts.models import build_model
+    from calvingfronts.training.train import ZONE_CLASSES
+
+    out_channels = 1 + (ZONE_CLASSES if config.zone_weight > 0 else 0)
+    network = build_model(config.model, width=config.width, out_channels=out_channels)
+    network.load_state_dict(weights)
+    return network.eval()
+
+
+class MeanProbability(nn.Module):
+    """The logit of ``networks``' mean front probability (channel 0), so code that applies
+    a sigmoid to a network's first channel (validation) sees the ensemble."""
+
+    def __init__(self, networks: list[nn.Module]):
+        super().__init__()
+        self.networks = nn.ModuleList(networks)
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        probability = torch.stack(
+            [torch.sigmoid(network(image)[:, :1]) for network in self.networks]
+        ).mean(dim=0)
+        return torch.logit(probability, eps=1e-7)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Merge exported models of one recipe (each with its .md card) into one "
+        "ONNX model that averages their front probabilities, with its card.",
+    )
+    parser.add_argument("members", nargs="+", type=Path, help="member ONNX files, member 0 first")
+    parser.add_argument("--output", type=Path, required=True, help="the merged ONNX file")
+    parser.add_argument("--name", help="model name (default: the output's stem)")
+    args = parser.parse_args(argv)
+    import onnx
+
+    for member in args.members:
+        if not member.with_suffix(".md").exists():
+            parser.error(f"{member}: no model card {member.with_suffix('.md')} beside it")
+    name = args.name or args.output.stem
+    first = onnx.load(str(args.members[0]), load_external_data=False)
+    metadata = {p.key: p.value for p in first.metadata_props}
+    metadata.update(model_name=name, ensemble_networks=str(len(args.members)))
+    merged = merge_onnx(args.members, args.output, metadata)
+    check_merge(args.members, merged)
+    card = args.output.with_suffix(".md")
+    tmp = card.with_suffix(".md.tmp")
+    tmp.write_text(ensemble_card(args.members, merged, name))
+    tmp.replace(card)
+    print(f"wrote {merged} and {card}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
