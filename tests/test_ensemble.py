@@ -11,6 +11,7 @@ import pytest
 from test_training import _tiny_run, frontlearning_folder  # noqa: F401 - a fixture
 
 from calvingfronts.inference import FrontModel
+from calvingfronts.training.cross_validation import fold_config
 from calvingfronts.training.ensemble import main as merge_main
 from calvingfronts.training.ensemble import member_config, merge_onnx
 from calvingfronts.training.train import train
@@ -59,15 +60,24 @@ def test_ensemble_run_averages_networks_of_their_own_seeds(frontlearning_folder,
 
 
 def test_merge_command_and_contract_checks(frontlearning_folder, tmp_path, capsys):  # noqa: F811
-    config = _tiny_run(frontlearning_folder, tmp_path, "pair", ensemble=2, select_best=False)
-    train(config)
-    members = [tmp_path / "run" / "pair-member0.onnx", tmp_path / "run/member1/pair-member1.onnx"]
+    """A fold of an ensemble recipe is an ensemble, its networks in the fold's folder; the
+    merge command rebuilds the same model from their files."""
+    recipe = _tiny_run(frontlearning_folder, tmp_path, "pair", ensemble=2, select_best=False)
+    fold = fold_config({**recipe, "run_dir": str(tmp_path / "runs" / "{name}")}, "jakobshavn")
+    result = train(fold)
+    folder = tmp_path / "runs" / "pair" / "folds" / "jakobshavn"
+    assert result.onnx == folder / "pair-without-jakobshavn.onnx"
+    members = [
+        folder / "pair-without-jakobshavn-member0.onnx",
+        folder / "member1" / "pair-without-jakobshavn-member1.onnx",
+    ]
     assert merge_main([*map(str, members), "--output", str(tmp_path / "out" / "both.onnx")]) == 0
     card = (tmp_path / "out" / "both.md").read_text()
-    assert card.startswith("# Model card: both\n") and "| 1 | 1 | `pair-member1.onnx`" in card
+    assert card.startswith("# Model card: both\n")
+    assert "| 1 | 1 | `pair-without-jakobshavn-member1.onnx`" in card
     image = np.random.default_rng(2).random((1, 1, 32, 64), dtype=np.float32)
     np.testing.assert_allclose(
-        _run(tmp_path / "out" / "both.onnx", image), _run(tmp_path / "pair.onnx", image), atol=1e-6
+        _run(tmp_path / "out" / "both.onnx", image), _run(result.onnx, image), atol=1e-6
     )
     # A file of another contract is named, not merged.
     other = onnx.load(str(members[1]))
