@@ -72,6 +72,9 @@ def test_merge_command_and_contract_checks(frontlearning_folder, tmp_path, capsy
         folder / "member1" / "pair-without-jakobshavn-member1.onnx",
     ]
     assert merge_main([*map(str, members), "--output", str(tmp_path / "out" / "both.onnx")]) == 0
+    with pytest.raises(SystemExit):  # a member is never overwritten by the merge
+        merge_main([*map(str, members), "--output", str(members[1])])
+    assert "member1" in capsys.readouterr().err
     card = (tmp_path / "out" / "both.md").read_text()
     assert card.startswith("# Model card: both\n")
     assert "| 1 | 1 | `pair-without-jakobshavn-member1.onnx`" in card

@@ -283,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     import onnx
 
     for member in args.members:
+        if member.resolve() == args.output.resolve():
+            parser.error(f"{member}: the output would overwrite this member; move it first")
         if not member.with_suffix(".md").exists():
             parser.error(f"{member}: no model card {member.with_suffix('.md')} beside it")
     name = args.name or args.output.stem
