@@ -78,6 +78,9 @@ def test_merge_command_and_contract_checks(frontlearning_folder, tmp_path, capsy
     card = (tmp_path / "out" / "both.md").read_text()
     assert card.startswith("# Model card: both\n")
     assert "| 1 | 1 | `pair-without-jakobshavn-member1.onnx`" in card
+    # Network 0's held-out figures are not passed off as the ensemble's.
+    held_out = card.split("## Held-out-glacier error", 1)[1].split("\n## ", 1)[0]
+    assert "mean distance" not in held_out and "evaluate-images --model both.onnx" in held_out
     image = np.random.default_rng(2).random((1, 1, 32, 64), dtype=np.float32)
     np.testing.assert_allclose(
         _run(tmp_path / "out" / "both.onnx", image), _run(result.onnx, image), atol=1e-6

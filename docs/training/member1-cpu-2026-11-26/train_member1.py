@@ -1,7 +1,10 @@
 """Train ensemble member 1 of the shipped recipe's folds on the CPU (seed + 1)."""
+
 import sys
 from pathlib import Path
+
 import yaml
+
 from calvingfronts.training.cross_validation import fold_config
 from calvingfronts.training.ensemble import member_config
 from calvingfronts.training.train import train

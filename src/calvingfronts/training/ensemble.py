@@ -135,19 +135,6 @@ def _card_line(card: str, prefix: str) -> str:
     return next((line for line in card.splitlines() if line.startswith(prefix)), "")
 
 
-def _replace_section(card: str, title: str, body: str) -> str:
-    """``card`` with its ``## title`` section's body replaced (added before the
-    configuration block when missing)."""
-    header = f"## {title}"
-    section = f"{header}\n\n{body.strip()}\n\n"
-    if header in card:
-        start = card.index(header)
-        end = card.find("\n## ", start + len(header))
-        return card[:start] + section + (card[end + 1 :] if end >= 0 else "")
-    marker = "## Configuration"
-    return card.replace(marker, section + marker) if marker in card else card + "\n" + section
-
-
 def ensemble_card(
     members: list[Path],
     merged: Path,
@@ -159,6 +146,7 @@ def ensemble_card(
     merged file, a table of the members and, when given, the ensemble's held-out figures
     (``held_out``) and configuration; each member's card is its ONNX file's ``.md``."""
     from calvingfronts.training.export import sha256
+    from calvingfronts.training.model_card import with_section
 
     cards = [Path(member).with_suffix(".md").read_text() for member in members]
     card = cards[0].split("\n", 1)[1]
@@ -188,9 +176,16 @@ def ensemble_card(
             f"| {i} | {seed.group(1) if seed else '?'} | `{Path(member).name}` "
             f"(`{sha256(member)[:12]}`) | {count.group(1) if count else '?'} steps, {time} |"
         )
-    card = _replace_section(card, "Ensemble", "\n".join(rows))
+    card = with_section(card, "Ensemble", "\n".join(rows), keep_place=True)
+    if held_out is None and "mean distance:" in card:
+        # Member 0's figures would pass for the ensemble's: say where they are instead.
+        held_out = (
+            "The merge does not measure the ensemble on its held-out glacier; each network's "
+            "own card gives its figures. Measure the merged file with `evaluate-images "
+            f"--model {merged.name} --glacier GLACIER ...`."
+        )
     if held_out is not None:
-        card = _replace_section(card, "Held-out-glacier error", held_out)
+        card = with_section(card, "Held-out-glacier error", held_out, keep_place=True)
     if config is not None:
         start = card.index("## Configuration")
         card = card[:start] + (
@@ -202,9 +197,10 @@ def ensemble_card(
 def train_ensemble(config):
     """Train ``config.ensemble`` networks (each resumes on its own), merge their ONNX files
     into ``config.output`` and write its card; a TrainResult of the ensemble."""
+    from calvingfronts.raster_io import write_text
     from calvingfronts.training.model_card import held_out_lines
     from calvingfronts.training.publish import onnx_metadata
-    from calvingfronts.training.train import TrainResult, train
+    from calvingfronts.training.train import TrainResult, build_network, train
 
     settings = {**config.to_dict(), "ensemble": 1}
     results = [train(member_config(settings, m)) for m in range(config.ensemble)]
@@ -223,15 +219,13 @@ def train_ensemble(config):
 
         _, samples, _ = load_data(config.data, config.validation_glaciers)
         networks = [torch.load(r.run_dir / "final.pt", map_location="cpu") for r in results]
-        model = MeanProbability([_network(config, saved["model"]) for saved in networks])
+        model = MeanProbability(
+            [build_network(config, saved["model"]).eval() for saved in networks]
+        )
         validation = validate(model, samples, config.histogram, config.missing_penalty_px)
         held_out = "\n".join(held_out_lines(config.validation_glaciers, validation))
     card = config.path("card")
-    card.parent.mkdir(parents=True, exist_ok=True)
-    text = ensemble_card(files, merged, config.name, held_out, config.to_dict())
-    tmp = card.with_suffix(".md.tmp")
-    tmp.write_text(text)
-    tmp.replace(card)
+    write_text(card, ensemble_card(files, merged, config.name, held_out, config.to_dict()))
     first = results[0]
     return TrainResult(
         merged,
@@ -244,16 +238,6 @@ def train_ensemble(config):
         training=first.training,
         data_info=first.data_info,
     )
-
-
-def _network(config, weights: dict):
-    from calvingfronts.models import build_model
-    from calvingfronts.training.train import ZONE_CLASSES
-
-    out_channels = 1 + (ZONE_CLASSES if config.zone_weight > 0 else 0)
-    network = build_model(config.model, width=config.width, out_channels=out_channels)
-    network.load_state_dict(weights)
-    return network.eval()
 
 
 class MeanProbability(nn.Module):
@@ -282,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import onnx
 
+    from calvingfronts.raster_io import write_text
+
     for member in args.members:
         if member.resolve() == args.output.resolve():
             parser.error(f"{member}: the output would overwrite this member; move it first")
@@ -294,9 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     merged = merge_onnx(args.members, args.output, metadata)
     check_merge(args.members, merged)
     card = args.output.with_suffix(".md")
-    tmp = card.with_suffix(".md.tmp")
-    tmp.write_text(ensemble_card(args.members, merged, name))
-    tmp.replace(card)
+    write_text(card, ensemble_card(args.members, merged, name))
     print(f"wrote {merged} and {card}")
     return 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+import re
 from pathlib import Path
 
 import torch
@@ -168,17 +169,33 @@ def render(
     return "\n".join(lines)
 
 
-def append_section(card: str | Path, title: str, body: str) -> None:
-    """Add (or replace) a ``## title`` section before the configuration block of a card,
-    e.g. an evaluation run after training."""
-    card = Path(card)
-    text = card.read_text()
+def with_section(text: str, title: str, body: str, keep_place: bool = False) -> str:
+    """``text`` (a card) with its ``## title`` section set to ``body``.
+
+    A missing section goes before the configuration block. An existing one is replaced
+    where it stands with ``keep_place`` (a card's fixed layout, e.g. the ensemble's), and
+    otherwise moved before the configuration block (an evaluation added after training,
+    which belongs after the sections the training wrote).
+    """
     header = f"## {title}"
-    if header in text:  # replace the earlier version of this section
-        start = text.index(header)
-        end = text.find("\n## ", start + len(header))
-        text = text[:start] + text[end + 1 :] if end >= 0 else text[:start]
-    marker = "## Configuration"
     section = f"{header}\n\n{body.strip()}\n\n"
-    text = text.replace(marker, section + marker) if marker in text else text + "\n" + section
-    card.write_text(text)
+    # The whole heading line: "## C" is not the start of "## Configuration".
+    found = re.search(rf"^{re.escape(header)}$", text, flags=re.MULTILINE)
+    if found:
+        start = found.start()
+        end = text.find("\n## ", start + len(header))
+        rest = text[end + 1 :] if end >= 0 else ""
+        if keep_place:
+            return text[:start] + section + rest
+        text = text[:start] + rest
+    marker = "## Configuration"
+    return text.replace(marker, section + marker) if marker in text else text + "\n" + section
+
+
+def append_section(card: str | Path, title: str, body: str) -> None:
+    """Add (or replace) a ``## title`` section before the configuration block of the card
+    file ``card``, e.g. an evaluation run after training; written atomically."""
+    from calvingfronts.raster_io import write_text
+
+    card = Path(card)
+    write_text(card, with_section(card.read_text(), title, body))

@@ -199,6 +199,16 @@ def _train_epoch(
     return losses, progress, lr
 
 
+def build_network(config: TrainConfig, weights: dict | None = None):
+    """The run's network: its front channel, plus the zone head where the zone loss is on;
+    with ``weights`` (a state dict, e.g. ``final.pt``'s) loaded."""
+    out_channels = 1 + (ZONE_CLASSES if config.zone_weight > 0 else 0)
+    network = build_model(config.model, width=config.width, out_channels=out_channels)
+    if weights is not None:
+        network.load_state_dict(weights)
+    return network
+
+
 def train(config: TrainConfig | dict) -> TrainResult:
     """Train, validate, checkpoint and (``config.export``) export one model."""
     if isinstance(config, dict):
@@ -221,8 +231,7 @@ def train(config: TrainConfig | dict) -> TrainResult:
     sampler = BatchSampler(
         sources, config.histogram, _augment_config(config), config.front_width_px, config.seed
     )
-    out_channels = 1 + (ZONE_CLASSES if config.zone_weight > 0 else 0)
-    model = build_model(config.model, width=config.width, out_channels=out_channels).to(device)
+    model = build_network(config).to(device)
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
