@@ -38,6 +38,20 @@ def test_the_default_model_is_trained_on_every_labelled_glacier(workflow_config,
     assert "## Leave-one-glacier-out cross-validation" in card
 
 
+def test_the_default_model_holds_the_configured_networks(workflow_config, repo):
+    """`snakemake train` regenerates the shipped file: as many networks as the recipe's
+    `training.ensemble`, the card's table naming each with its seed."""
+    networks = int(workflow_config["training"].get("ensemble", 1))
+    model = repo / workflow_config["model"]
+    meta = onnxruntime.InferenceSession(
+        str(model), providers=["CPUExecutionProvider"]
+    ).get_modelmeta()
+    assert int(meta.custom_metadata_map.get("ensemble_networks", 1)) == networks
+    card = model.with_suffix(".md").read_text()
+    for network in range(networks if networks > 1 else 0):
+        assert f"| {network} | {network} | `{model.stem}-member{network}.onnx`" in card
+
+
 @pytest.mark.parametrize("glacier", GLACIERS)
 def test_default_models_fold_figures_are_reproduced(glacier, workflow_config, repo, shared_data):
     """The card's fold row is what evaluate-images measures with that fold's model (the same
