@@ -7,8 +7,6 @@ import platform
 import re
 from pathlib import Path
 
-import torch
-
 FRONTLEARNING_CREDIT = (
     "FrontLearning Landsat subsets and manual front labels: Mohajerani, Wood, Velicogna & "
     "Rignot (2019), Detection of Glacier Calving Margins with Convolutional Neural Networks: "
@@ -20,6 +18,8 @@ SYNTHETIC_CREDIT = "Synthetic scenes from calvingfronts.synthetic (generated, no
 
 def machine(device: str = "cpu") -> str:
     """A short description of the training machine: the GPU where one trained the network."""
+    import torch  # here: the card's other helpers serve ONNX-only checks (synthetic_check)
+
     threads = torch.get_num_threads()
     where = f"{threads} CPU thread{'' if threads == 1 else 's'}"
     if device != "cpu" and torch.cuda.is_available():
