@@ -374,3 +374,30 @@ def test_shipped_recipe_trains_on_every_glacier_and_has_folds(repo):
     assert any(entry.get("radar") == "realistic" for entry in config.data)
     assert config.max_minutes is None
     assert Path(raw["model"]).stem == config.name
+
+
+def test_frontlearning_zones_are_derived_from_the_front(frontlearning_folder):
+    from calvingfronts.frontlearning import ZONE_GLACIER, ZONE_OCEAN, derive_zones
+
+    plain = load_frontlearning(frontlearning_folder)
+    assert all(s.zones is None for s in plain)  # opt-in: the shipped recipe reads none
+    sample = load_frontlearning(frontlearning_folder, zones=True)[0]
+    zones = sample.zones
+    middle = zones[:, 16]
+    line_row = int(np.argmax(sample.front[:, 16]))
+    # The ice flows up: below the line is glacier, above it ocean; the line is unknown.
+    assert (middle[:line_row] == ZONE_OCEAN).all()
+    assert (middle[line_row + 1 :] == ZONE_GLACIER).all()
+    assert middle[line_row] == -1
+    # The ends of the line (the walls in a real image) are left unknown.
+    assert (zones[:, :6] == -1).all() and (zones[:, -6:] == -1).all()
+
+    # A line that turns along a wall: the columns where it runs along the flow, and their
+    # neighbours, are unknown; the reach from the line is bounded.
+    front = np.zeros((120, 60), bool)
+    front[60, 10:50] = True
+    front[30:61, 10] = True  # the turn up the left wall
+    derived = derive_zones(front, reach_px=20)
+    assert (derived[:, 10:17] == -1).all()
+    assert (derived[40:60, 30] == ZONE_OCEAN).all() and derived[39, 30] == -1
+    assert (derived[61:81, 30] == ZONE_GLACIER).all() and derived[81, 30] == -1

@@ -20,6 +20,7 @@ from skimage.morphology import skeletonize
 from calvingfronts.frontlearning import (
     FRONTLEARNING_FLOW_AZIMUTH,
     FRONTLEARNING_PIXEL_M,
+    derive_zones,
     glacier_of_frontlearning,
 )
 from calvingfronts.training.samples import FrontSample
@@ -37,9 +38,16 @@ def line_from_mask(dark_line: np.ndarray) -> np.ndarray:
 
 
 def load_frontlearning(
-    path: str | Path, pixel_size_m: float = FRONTLEARNING_PIXEL_M, limit: int | None = None
+    path: str | Path,
+    pixel_size_m: float = FRONTLEARNING_PIXEL_M,
+    limit: int | None = None,
+    zones: bool = False,
 ) -> list[FrontSample]:
-    """All image/label pairs of a FrontLearning folder (sorted, so runs are reproducible)."""
+    """All image/label pairs of a FrontLearning folder (sorted, so runs are reproducible).
+
+    ``zones``: give each sample the glacier and ocean zones derived from its front
+    (:func:`calvingfronts.frontlearning.derive_zones`), for a recipe with a zone head.
+    """
     folder = Path(path)
     label_dir = folder / "labels_1px" if (folder / "labels_1px").is_dir() else folder / "labels"
     images = sorted((folder / "images").glob("*_Subset.png"))[:limit]
@@ -59,6 +67,7 @@ def load_frontlearning(
                 front=front,
                 pixel_size_m=pixel_size_m,
                 flow_azimuth=FRONTLEARNING_FLOW_AZIMUTH,
+                zones=derive_zones(front) if zones else None,
             )
         )
     return samples
