@@ -4,7 +4,8 @@
     .venv/bin/python benchmarks/batch_throughput.py --devices cpu cuda --batch-sizes 4 32 \
         --scenes 60
 
-Runs one batch (:class:`calvingfronts.batch_run.BatchRun`, as the `process_batch` rule does)
+Runs one batch (:class:`calvingfronts.workflow.batch_run.BatchRun`, as the `process_batch` rule
+does)
 of the demo glacier's synthetic scenes (Landsat-8 at 50 m: one 400 x 300 tile each; with
 ``--pixel-size 20``, 1000 x 750) in a scratch folder for each device and
 ``inference.batch_size``, all in this one process, and prints scenes per second of the
@@ -29,9 +30,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    from calvingfronts.batch_run import BatchRun, BatchSettings
-    from calvingfronts.config import glacier_config
+    from calvingfronts.glaciers.config import glacier_config
     from calvingfronts.sources import synthetic
+    from calvingfronts.workflow.batch_run import BatchRun, BatchSettings
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devices", nargs="+", default=["cpu"])

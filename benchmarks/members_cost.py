@@ -20,8 +20,8 @@ import numpy as np
 from affine import Affine
 from shapely.geometry import box
 
-from calvingfronts.inference import FrontModel
-from calvingfronts.uncertainty import front_with_spread
+from calvingfronts.fronts.uncertainty import front_with_spread
+from calvingfronts.inference.front_model import FrontModel
 
 
 def scene(height: int, width: int) -> np.ndarray:

@@ -111,8 +111,8 @@ def snakemake(folder: Path, checkout: Path, *args: str, timed: bool = False) -> 
 def write_stand_ins(folder: Path, config: dict) -> None:
     """Files where every batch and merge job puts its outputs, as a finished run leaves
     them (their contents do not matter to planning)."""
-    from calvingfronts.batches import batch_output, group_by_batch
-    from calvingfronts.scenes import read_manifest
+    from calvingfronts.scenes.manifest import read_manifest
+    from calvingfronts.workflow.batches import batch_output, group_by_batch
 
     period = config["batches"]["period"]
     for glacier in config["glaciers"]:

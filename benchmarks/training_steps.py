@@ -19,7 +19,7 @@ import torch
 
 from calvingfronts.models import build_model
 from calvingfronts.training.config import TrainConfig
-from calvingfronts.training.train import _loss
+from calvingfronts.training.train import training_loss
 
 
 def steps_per_second(model, optimizer, batch, steps: int, read_back: bool) -> float:
@@ -30,7 +30,7 @@ def steps_per_second(model, optimizer, batch, steps: int, read_back: bool) -> fl
     start = time.perf_counter()
     losses = []
     for _ in range(steps):
-        loss = _loss(model, batch, config)  # the training loop's own loss
+        loss = training_loss(model, batch, config)  # the training loop's own loss
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

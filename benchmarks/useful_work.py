@@ -103,25 +103,25 @@ def run_in_one_process(folder: Path, checkout: Path, threads: int) -> dict[str, 
 def stages_in_one_process(folder: Path, threads: int) -> dict[str, float]:
     """Run inside ``folder``: list, fetch, preprocess, infer, vectorize every scene of every
     configured glacier, then merge each glacier, with one model; seconds per stage."""
-    from calvingfronts.config import glacier_config
-    from calvingfronts.inference import FrontModel
-    from calvingfronts.listing import listing_rejections
-    from calvingfronts.pipeline import (
-        fetch_stage,
-        inference_stage,
-        list_stage,
-        preprocess_stage,
-        vectorize_stage,
-    )
-    from calvingfronts.screening import ScreeningSettings
-    from calvingfronts.timeseries import (
+    from calvingfronts.fronts.uncertainty import Calibration, read_calibration
+    from calvingfronts.glaciers.config import glacier_config
+    from calvingfronts.inference.front_model import FrontModel
+    from calvingfronts.scenes.listing import listing_rejections
+    from calvingfronts.timeseries.geopackage import (
         build_time_series,
         read_records,
         screen_time_series,
         write_positions,
         write_time_series,
     )
-    from calvingfronts.uncertainty import Calibration, read_calibration
+    from calvingfronts.timeseries.screening import ScreeningSettings
+    from calvingfronts.workflow.pipeline import (
+        fetch_stage,
+        inference_stage,
+        list_stage,
+        preprocess_stage,
+        vectorize_stage,
+    )
 
     config = yaml.safe_load((folder / "config" / "config.yaml").read_text())
     seconds: dict[str, float] = {}

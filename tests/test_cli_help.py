@@ -64,5 +64,8 @@ def test_every_option_has_plain_help(argv, monkeypatch):
 
 
 def test_plain_drops_roles_and_literals():
-    text = "Uses :func:`calvingfronts.vectorize.extract_front` and ``--pixel-size`` (:class:`X`)."
+    text = (
+        "Uses :func:`calvingfronts.fronts.vectorize.extract_front` and ``--pixel-size`` "
+        "(:class:`X`)."
+    )
     assert plain(text) == "Uses extract_front and --pixel-size (X)."

@@ -10,7 +10,8 @@ from conftest import REPO
 from shapely.geometry import box
 from snakemake.utils import validate
 
-from calvingfronts.config import ConfigError, check_config, enabled_sensors, glacier_config
+from calvingfronts.config import check_config
+from calvingfronts.glaciers.config import ConfigError, enabled_sensors, glacier_config
 from calvingfronts.grid import GlacierGrid
 
 SCHEMA = "workflow/schemas/config.schema.yaml"

@@ -1,7 +1,7 @@
 """Score front-picking settings on every leave-one-glacier-out fold.
 
 Each fold's model predicts its held-out glacier's FrontLearning images once (``--members``
-views, the workflow's inference); then every ``--variant`` of calvingfronts.vectorize's
+views, the workflow's inference); then every ``--variant`` of calvingfronts.fronts.vectorize's
 extract_front options is scored on the same probabilities (pooled mean / median distance
 and images without a front, as evaluate-images reports them), per fold and pooled.
 ``--cache DIR`` keeps the probabilities, so later calls score new variants at once.
@@ -19,17 +19,17 @@ from pathlib import Path
 
 import numpy as np
 
-from calvingfronts.evaluate_images import (
+from calvingfronts.evaluation.evaluate_images import (
     labelled_images,
     read_image,
     read_label,
     score_members,
     summarize,
 )
-from calvingfronts.frontlearning import FRONTLEARNING_FLOW_AZIMUTH
-from calvingfronts.inference import FrontModel
-from calvingfronts.metrics import front_distances
-from calvingfronts.preprocess import normalize
+from calvingfronts.evaluation.frontlearning import FRONTLEARNING_FLOW_AZIMUTH
+from calvingfronts.evaluation.metrics import front_distances
+from calvingfronts.inference.front_model import FrontModel
+from calvingfronts.preprocess.normalize import normalize
 from calvingfronts.training.cross_validation import pooled
 
 

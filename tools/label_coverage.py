@@ -25,8 +25,8 @@ import shapely
 from fold_front_picking import drawn_front, gross_failure, predict_glacier
 from scipy import ndimage
 
-from calvingfronts.evaluate_images import image_transform
-from calvingfronts.metrics import front_distances
+from calvingfronts.evaluation.evaluate_images import image_transform
+from calvingfronts.evaluation.metrics import front_distances
 
 
 def coverage(cases, pixel_size_m: float, thresholds, far_m: float, leave_out_median_m: float):

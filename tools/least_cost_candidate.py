@@ -23,9 +23,9 @@ from fold_front_picking import drawn_front, predict_glacier
 from shapely.geometry import LineString
 from skimage.graph import MCP_Geometric
 
-from calvingfronts.evaluate_images import image_transform, summarize
+from calvingfronts.evaluation.evaluate_images import image_transform, summarize
+from calvingfronts.fronts.vectorize import DEFAULT_RIDGE_PX, onto_ridge, smooth_line
 from calvingfronts.training.cross_validation import pooled
-from calvingfronts.vectorize import DEFAULT_RIDGE_PX, _onto_ridge, _smooth
 
 PROBABILITY_FLOOR = 1e-3
 
@@ -42,7 +42,7 @@ def least_cost_front(probability: np.ndarray, pixel_size_m: float, step_cost: fl
     transform = image_transform(probability.shape, pixel_size_m)
     cols, rows = path[:, 1] + 0.5, path[:, 0] + 0.5
     xy = np.column_stack([transform.a * cols + transform.c, transform.e * rows + transform.f])
-    xy = _smooth(_onto_ridge(_smooth(xy, 2), probability, transform, DEFAULT_RIDGE_PX), 2)
+    xy = smooth_line(onto_ridge(smooth_line(xy, 2), probability, transform, DEFAULT_RIDGE_PX), 2)
     line = LineString(xy).simplify(0.5 * pixel_size_m)
     return line, float(probability[path[:, 0], path[:, 1]].mean())
 

@@ -17,38 +17,17 @@ import json
 import sys
 from pathlib import Path
 
-import yaml
-
 from calvingfronts.help_text import plain
 
 CONFIG_HELP = "the workflow's configuration (default: config/config.yaml)"
 
 
-def _load_config(path: str) -> dict:
-    config_path = Path(path)
-    if not config_path.exists():
-        raise SystemExit(f"config file {config_path} does not exist")
-    try:
-        config = yaml.safe_load(config_path.read_text())
-    except yaml.YAMLError as error:
-        raise SystemExit(f"{config_path} is not valid YAML: {error}") from None
-    schema = Path("workflow/schemas/config.schema.yaml")
-    if schema.exists():
-        import jsonschema
-
-        try:
-            jsonschema.validate(config, yaml.safe_load(schema.read_text()))
-        except jsonschema.ValidationError as error:
-            key = ".".join(str(p) for p in error.absolute_path) or "(top level)"
-            raise SystemExit(f"{config_path}: config key '{key}': {error.message}") from None
-    return config
-
-
 def _check_config(args) -> int:
-    from calvingfronts.config import ConfigError, check_config
+    from calvingfronts.config import check_config, load_config_file
+    from calvingfronts.glaciers.config import ConfigError
 
     try:
-        check_config(_load_config(args.config))
+        check_config(load_config_file(args.config))
     except ConfigError as error:
         print(f"{args.config}: {error}", file=sys.stderr)
         return 1
@@ -58,12 +37,13 @@ def _check_config(args) -> int:
 
 def _list_scenes(args) -> int:
     from calvingfronts import logs
-    from calvingfronts.config import glacier_config
-    from calvingfronts.pipeline import list_stage
-    from calvingfronts.scenes import manifest_text
+    from calvingfronts.config import load_config_file
+    from calvingfronts.glaciers.config import glacier_config
+    from calvingfronts.scenes.manifest import manifest_text
+    from calvingfronts.workflow.pipeline import list_stage
 
     logs.configure()
-    config = _load_config(args.config)
+    config = load_config_file(args.config)
     listing = list_stage(config, glacier_config(config, args.glacier), args.sensor)
     for row in listing.rejected:
         print(f"row rejected: {row.reason}", file=sys.stderr)
@@ -75,7 +55,7 @@ def _list_scenes(args) -> int:
 
 
 def _model_info(args) -> int:
-    from calvingfronts.inference import FrontModel, available_providers
+    from calvingfronts.inference.front_model import FrontModel, available_providers
 
     model = FrontModel(args.model, device="cpu")
     print(
@@ -92,8 +72,8 @@ def _model_info(args) -> int:
 
 
 def _draft_glacier(args) -> int:
-    from calvingfronts.draft_glacier import config_block, draft_glacier, read_traces
-    from calvingfronts.outlines import write_outline
+    from calvingfronts.glaciers.draft import config_block, draft_glacier, read_traces
+    from calvingfronts.glaciers.outlines import write_outline
 
     try:
         traces, dates = read_traces(args.traces)
@@ -134,19 +114,19 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     # The evaluation commands keep their own argument parsers.
     if argv and argv[0] == "evaluate-fronts":
-        from calvingfronts.evaluate import evaluate_fronts_main
+        from calvingfronts.evaluation.evaluate_fronts import evaluate_fronts_main
 
         return evaluate_fronts_main(argv[1:]) or 0
     if argv and argv[0] == "evaluate-images":
-        from calvingfronts.evaluate_images import evaluate_images_main
+        from calvingfronts.evaluation.evaluate_images import evaluate_images_main
 
         return evaluate_images_main(argv[1:]) or 0
     if argv and argv[0] == "trace-series":
-        from calvingfronts.trace_series import trace_series_main
+        from calvingfronts.evaluation.trace_series import trace_series_main
 
         return trace_series_main(argv[1:]) or 0
     if argv and argv[0] == "calibrate-uncertainty":
-        from calvingfronts.calibrate import calibrate_main
+        from calvingfronts.evaluation.calibrate import calibrate_main
 
         return calibrate_main(argv[1:]) or 0
 

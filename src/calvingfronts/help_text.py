@@ -2,7 +2,7 @@
 
 The command-line tools take their descriptions from the module docstrings, which are written
 for Sphinx. A terminal shows the markup literally, so roles and literals become plain words:
-``:func:`calvingfronts.vectorize.extract_front``` -> ``extract_front``, double backticks ->
+``:func:`calvingfronts.fronts.vectorize.extract_front``` -> ``extract_front``, double backticks ->
 nothing.
 """
 

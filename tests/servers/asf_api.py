@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 from shapely import wkt
 from shapely.geometry import mapping, shape
 
-from calvingfronts.scenes import parse_utc
+from calvingfronts.scenes.manifest import parse_utc
 
 from .http_server import Request, Response
 

@@ -27,7 +27,7 @@ from rasterio.control import GroundControlPoint
 from rasterio.warp import transform_bounds
 from shapely.geometry import Polygon, box, mapping
 
-from calvingfronts.config import GlacierConfig, SensorSettings
+from calvingfronts.glaciers.config import GlacierConfig, SensorSettings
 
 UTM = "EPSG:32622"
 POLAR = "EPSG:3413"

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from shapely.geometry import box, shape
 
-from calvingfronts.scenes import parse_utc
+from calvingfronts.scenes.manifest import parse_utc
 
 from .http_server import Request, Response
 

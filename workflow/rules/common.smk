@@ -8,25 +8,21 @@ import time
 from datetime import date
 from pathlib import Path
 
-from calvingfronts.batches import (
+from calvingfronts.workflow.batches import (
     BATCH_ID_PATTERN,
     batch_output,
     digest,
     group_by_batch,
 )
-from calvingfronts.config import (
-    ConfigError,
-    check_config,
-    enabled_sensors,
-    glacier_config,
-)
-from calvingfronts.fetch_key import fetch_key
-from calvingfronts.listing import failed_listings, listing_record_path
-from calvingfronts.pipeline import ATTEMPTS_SUFFIX, fetch_attempts
-from calvingfronts.run_summary import GlacierOutputs, end_of_run
-from calvingfronts.scenes import read_manifest
-from calvingfronts.slurm_status import slurm_status_problem
-from calvingfronts.uncertainty import read_calibration
+from calvingfronts.glaciers.config import ConfigError, enabled_sensors, glacier_config
+from calvingfronts.config import check_config
+from calvingfronts.scenes.fetch_key import fetch_key
+from calvingfronts.scenes.listing import failed_listings, listing_record_path
+from calvingfronts.workflow.pipeline import ATTEMPTS_SUFFIX, fetch_attempts
+from calvingfronts.report.run_summary import GlacierOutputs, end_of_run
+from calvingfronts.scenes.manifest import read_manifest
+from calvingfronts.workflow.slurm_status import slurm_status_problem
+from calvingfronts.fronts.uncertainty import read_calibration
 
 # What this run wrote is what its end-of-run summary reports (print_run_summary).
 RUN_STARTED = time.time()
@@ -257,7 +253,8 @@ def glacier_plots(glacier):
 # Start of the run (`onstart:` in the Snakefile).
 def check_slurm_status_command():
     """Under the SLURM executor, stop before the first job where a cancelled job would be
-    taken for a running one (calvingfronts.slurm_status): the run would never end."""
+    taken for a running one (calvingfronts.workflow.slurm_status): the run would never end.
+    """
     plugin = workflow.executor_plugin
     if plugin is None or plugin.name != "slurm":
         return

@@ -5,7 +5,7 @@ import io
 from pathlib import Path
 
 from calvingfronts import logs
-from calvingfronts.evaluate import evaluate_fronts_main
+from calvingfronts.evaluation.evaluate_fronts import evaluate_fronts_main
 from calvingfronts.raster_io import atomic_path
 
 logs.configure(snakemake.log[0])

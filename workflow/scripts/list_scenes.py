@@ -4,10 +4,10 @@ listing record beside it (rows set aside, or why the archive could not be listed
 import sys
 
 from calvingfronts import logs
-from calvingfronts.config import glacier_config
-from calvingfronts.listing import write_listing_record
-from calvingfronts.pipeline import list_stage
-from calvingfronts.scenes import write_manifest
+from calvingfronts.glaciers.config import glacier_config
+from calvingfronts.scenes.listing import write_listing_record
+from calvingfronts.scenes.manifest import write_manifest
+from calvingfronts.workflow.pipeline import list_stage
 
 logs.configure(snakemake.log[0])
 glacier = glacier_config(snakemake.config, snakemake.wildcards.glacier)

@@ -4,16 +4,16 @@ and write the GeoPackage and the positions table."""
 import logging
 
 from calvingfronts import logs
-from calvingfronts.batches import read_batch_records
-from calvingfronts.config import glacier_config
-from calvingfronts.listing import listing_rejections, read_listing_record
-from calvingfronts.screening import ScreeningSettings
-from calvingfronts.timeseries import (
+from calvingfronts.glaciers.config import glacier_config
+from calvingfronts.scenes.listing import listing_rejections, read_listing_record
+from calvingfronts.timeseries.geopackage import (
     build_time_series,
     screen_time_series,
     write_positions,
     write_time_series,
 )
+from calvingfronts.timeseries.screening import ScreeningSettings
+from calvingfronts.workflow.batches import read_batch_records
 
 logs.configure(snakemake.log[0])
 log = logging.getLogger("merge_fronts")

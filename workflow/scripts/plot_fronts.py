@@ -3,8 +3,8 @@
 import logging
 
 from calvingfronts import logs
-from calvingfronts.config import glacier_config
-from calvingfronts.report_outputs import write_plot_outputs
+from calvingfronts.glaciers.config import glacier_config
+from calvingfronts.report.report_outputs import write_plot_outputs
 
 logs.configure(snakemake.log[0])
 glacier = snakemake.wildcards.glacier

@@ -1,10 +1,10 @@
 """Snakemake adapter: the per-scene stages for one batch of scenes, in one process."""
 
 from calvingfronts import logs
-from calvingfronts.batch_run import BatchRun, BatchSettings
-from calvingfronts.batches import group_by_batch
-from calvingfronts.config import glacier_config
-from calvingfronts.scenes import read_manifest
+from calvingfronts.glaciers.config import glacier_config
+from calvingfronts.scenes.manifest import read_manifest
+from calvingfronts.workflow.batch_run import BatchRun, BatchSettings
+from calvingfronts.workflow.batches import group_by_batch
 
 logs.configure(snakemake.log[0])
 wildcards, params, config = snakemake.wildcards, snakemake.params, snakemake.config

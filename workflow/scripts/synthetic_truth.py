@@ -1,9 +1,9 @@
 """Snakemake adapter: the true fronts of a glacier's synthetic scenes, for evaluation."""
 
 from calvingfronts import logs
-from calvingfronts.config import glacier_config
-from calvingfronts.scenes import read_manifest
-from calvingfronts.synthetic import write_truth
+from calvingfronts.glaciers.config import glacier_config
+from calvingfronts.scenes.manifest import read_manifest
+from calvingfronts.synthetic.scenes import write_truth
 
 logs.configure(snakemake.log[0])
 glacier = glacier_config(snakemake.config, snakemake.wildcards.glacier)

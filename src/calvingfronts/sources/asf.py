@@ -30,11 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
-from calvingfronts.config import GlacierConfig, SensorSettings
+from calvingfronts.glaciers.config import GlacierConfig, SensorSettings
 from calvingfronts.grid import GlacierGrid
 from calvingfronts.raster_io import Raster
 from calvingfronts.rejection import SceneRejected
-from calvingfronts.scenes import Scene, format_utc, parse_utc, safe_scene_id
+from calvingfronts.scenes.manifest import Scene, format_utc, parse_utc, safe_scene_id
 from calvingfronts.sources.grid_read import read_onto_grid
 from calvingfronts.sources.http import (
     HTTP_OPTIONS,

@@ -29,13 +29,19 @@ import numpy as np
 import rasterio
 from rasterio.errors import RasterioError
 
-from calvingfronts.config import GlacierConfig, SensorSettings
+from calvingfronts.glaciers.config import GlacierConfig, SensorSettings
 from calvingfronts.grid import GlacierGrid
-from calvingfronts.listing import RowRejected, ScenesListed
 from calvingfronts.raster_io import Raster, warp_to_grid
 from calvingfronts.rejection import SceneRejected
-from calvingfronts.scenes import Scene, format_utc, parse_utc, safe_scene_id
-from calvingfronts.sensors import SAR_QUANTITIES, SENSORS, VALUE_KINDS, VALUES_TAG, get_sensor
+from calvingfronts.scenes.listing import RowRejected, ScenesListed
+from calvingfronts.scenes.manifest import Scene, format_utc, parse_utc, safe_scene_id
+from calvingfronts.scenes.sensors import (
+    SAR_QUANTITIES,
+    SENSORS,
+    VALUE_KINDS,
+    VALUES_TAG,
+    get_sensor,
+)
 
 REQUIRED_COLUMNS = ("path", "sensor", "acquired")
 
@@ -113,7 +119,7 @@ class _RowSetAside(ValueError):
 
 def list_scenes(glacier: GlacierConfig, settings: SensorSettings, options: dict) -> ScenesListed:
     """The sensor's scenes in the manifest; a bad row is set aside with its line and reason
-    (:class:`calvingfronts.listing.RowRejected`) and the other rows go on."""
+    (:class:`calvingfronts.scenes.listing.RowRejected`) and the other rows go on."""
     manifest = Path(options["manifest"])
     scenes: list[Scene] = []
     rejected: list[RowRejected] = []

@@ -22,12 +22,12 @@ from rasterio.errors import RasterioError
 from shapely import segmentize
 from shapely.geometry import box, shape
 
-from calvingfronts.config import GlacierConfig, SensorSettings
+from calvingfronts.glaciers.config import GlacierConfig, SensorSettings
 from calvingfronts.grid import GlacierGrid
 from calvingfronts.raster_io import Raster
 from calvingfronts.rejection import SceneRejected
-from calvingfronts.scenes import Scene, format_utc, parse_utc, safe_scene_id
-from calvingfronts.sensors import get_sensor
+from calvingfronts.scenes.manifest import Scene, format_utc, parse_utc, safe_scene_id
+from calvingfronts.scenes.sensors import get_sensor
 from calvingfronts.sources.grid_read import GridRead, read_onto_grid
 from calvingfronts.sources.http import (
     HTTP_OPTIONS,

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from calvingfronts import synthetic
 from calvingfronts.grid import GlacierGrid
 from calvingfronts.raster_io import Raster
 from calvingfronts.rejection import SceneRejected
-from calvingfronts.scenes import Scene, format_utc
-from calvingfronts.sensors import get_sensor
+from calvingfronts.scenes.manifest import Scene, format_utc
+from calvingfronts.scenes.sensors import get_sensor
+from calvingfronts.synthetic import scenes as synthetic
 
 SOURCE = "synthetic"
 

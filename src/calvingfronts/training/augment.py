@@ -4,7 +4,7 @@ Order matters and mirrors the workflow:
 
 1. photometric changes (gamma, contrast/brightness, SAR-like speckle, blur, nodata stripes)
    act on the physical values, as sensor and season differences do;
-2. the histogram treatment (:func:`calvingfronts.preprocess.normalize`, the same function
+2. the histogram treatment (:func:`calvingfronts.preprocess.normalize.normalize`, the same function
    inference uses) is applied to the whole scene, as the workflow normalizes the whole area
    of interest before tiling it;
 3. one affine warp cuts the training crop: any rotation (fjords lie in every orientation on
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from calvingfronts.preprocess import normalize
+from calvingfronts.preprocess.normalize import normalize
 from calvingfronts.training.samples import NO_FRONT_DISTANCE, FrontSample
 
 

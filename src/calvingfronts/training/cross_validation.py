@@ -91,8 +91,9 @@ def fold_table(report: dict) -> str:
 
 
 def score_fold(config: dict, glacier: str, images: str, labels: str, pixel_size_m: float):
-    """The fold's exported model on its held-out glacier (calvingfronts.evaluate_images)."""
-    from calvingfronts.evaluate_images import evaluate_folder
+    """The fold's exported model on its held-out glacier
+    (calvingfronts.evaluation.evaluate_images)."""
+    from calvingfronts.evaluation.evaluate_images import evaluate_folder
 
     model = fold_config(config, glacier)["output"]
     if not Path(model).exists():

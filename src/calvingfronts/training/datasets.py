@@ -6,7 +6,7 @@
   and ``zones/<split>/*_zones.png``; glacier and pixel size are in the file name.
 - GeoTIFFs with front vectors: ``*.tif`` scenes and one vector file of front lines with a
   column naming the scene (its file stem).
-- Synthetic scenes from :mod:`calvingfronts.synthetic` (see ``synthetic_samples``).
+- Synthetic scenes from :mod:`calvingfronts.synthetic.scenes` (see ``synthetic_samples``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 from skimage.morphology import skeletonize
 
-from calvingfronts.frontlearning import (
+from calvingfronts.evaluation.frontlearning import (
     FRONTLEARNING_FLOW_AZIMUTH,
     FRONTLEARNING_PIXEL_M,
     derive_zones,
@@ -46,7 +46,7 @@ def load_frontlearning(
     """All image/label pairs of a FrontLearning folder (sorted, so runs are reproducible).
 
     ``zones``: give each sample the glacier and ocean zones derived from its front
-    (:func:`calvingfronts.frontlearning.derive_zones`), for a recipe with a zone head.
+    (:func:`calvingfronts.evaluation.frontlearning.derive_zones`), for a recipe with a zone head.
     """
     folder = Path(path)
     label_dir = folder / "labels_1px" if (folder / "labels_1px").is_dir() else folder / "labels"

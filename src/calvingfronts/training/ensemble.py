@@ -194,52 +194,6 @@ def ensemble_card(
     return card
 
 
-def train_ensemble(config):
-    """Train ``config.ensemble`` networks (each resumes on its own), merge their ONNX files
-    into ``config.output`` and write its card; a TrainResult of the ensemble."""
-    from calvingfronts.raster_io import write_text
-    from calvingfronts.training.model_card import held_out_lines
-    from calvingfronts.training.publish import onnx_metadata
-    from calvingfronts.training.train import TrainResult, build_network, train
-
-    settings = {**config.to_dict(), "ensemble": 1}
-    results = [train(member_config(settings, m)) for m in range(config.ensemble)]
-    minutes = sum(r.minutes for r in results)
-    if not config.export:
-        first = results[0]
-        return TrainResult(None, None, first.run_dir, None, None, minutes, first.history)
-    files = [r.onnx for r in results]
-    metadata = {**onnx_metadata(config), "ensemble_networks": str(config.ensemble)}
-    merged = merge_onnx(files, config.path("output"), metadata)
-    check_merge(files, merged)
-    validation = held_out = None
-    if config.validation_glaciers:
-        from calvingfronts.training.data import load_data
-        from calvingfronts.training.validation import validate
-
-        _, samples, _ = load_data(config.data, config.validation_glaciers)
-        networks = [torch.load(r.run_dir / "final.pt", map_location="cpu") for r in results]
-        model = MeanProbability(
-            [build_network(config, saved["model"]).eval() for saved in networks]
-        )
-        validation = validate(model, samples, config.histogram, config.missing_penalty_px)
-        held_out = "\n".join(held_out_lines(config.validation_glaciers, validation))
-    card = config.path("card")
-    write_text(card, ensemble_card(files, merged, config.name, held_out, config.to_dict()))
-    first = results[0]
-    return TrainResult(
-        merged,
-        card,
-        first.run_dir,
-        None,
-        validation,
-        minutes,
-        first.history,
-        training=first.training,
-        data_info=first.data_info,
-    )
-
-
 class MeanProbability(nn.Module):
     """The logit of ``networks``' mean front probability (channel 0), so code that applies
     a sigmoid to a network's first channel (validation) sees the ensemble."""

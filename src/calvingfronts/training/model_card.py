@@ -13,7 +13,9 @@ FRONTLEARNING_CREDIT = (
     "A Case Study, Remote Sensing 11(1):74, doi:10.3390/rs11010074. Data licence CC-BY-4.0 "
     "(code MIT); the weights derived from them are shared under CC-BY-4.0 with this credit."
 )
-SYNTHETIC_CREDIT = "Synthetic scenes from calvingfronts.synthetic (generated, no licence terms)."
+SYNTHETIC_CREDIT = (
+    "Synthetic scenes from calvingfronts.synthetic.scenes (generated, no licence terms)."
+)
 
 
 def machine(device: str = "cpu") -> str:
@@ -61,7 +63,7 @@ def held_out_lines(glaciers: list[str], validation: dict | None) -> list[str]:
         f"Held-out glaciers (never seen in training): **{', '.join(glaciers)}**, "
         f"{validation['n_images']} images, mean pixel {validation['pixel_size_m']:.1f} m.",
         "Measured with the workflow's own post-processing (extract_front, then "
-        "calvingfronts.metrics distances, both directions pooled):",
+        "calvingfronts.evaluation.metrics distances, both directions pooled):",
         "",
         f"- mean distance: **{_fmt(validation['mean_m'], ' m')}** "
         f"({_fmt(validation['mean_px'], ' px', 2)})",
@@ -102,7 +104,8 @@ def render(
         f"- Version: {config['model_version']}",
         f"- Architecture: {description} (`{config['model']}`, width {config['width']})",
         f"- Input: `image` float32 (N, 1, H, W), H and W multiples of 32, the band after the "
-        f"`{config['histogram']}` histogram treatment (calvingfronts.preprocess.normalize), "
+        f"`{config['histogram']}` histogram treatment "
+        "(calvingfronts.preprocess.normalize.normalize), "
         "invalid pixels 0",
         "- Output: `front_probability` float32 (N, 1, H, W), sigmoid inside the graph",
         f"- Front label width: {config['front_width_px']:g} px; training pixel sizes "

@@ -6,7 +6,7 @@ comparison of networks and histogram treatments.
 
 Each argument is a run directory (``config.json``, ``metrics.json`` and the exported ONNX
 file its config names). Every model is scored afresh by
-:func:`calvingfronts.evaluate_images.evaluate_folder` - the workflow's inference and
+:func:`calvingfronts.evaluation.evaluate_images.evaluate_folder` - the workflow's inference and
 vectorization, exactly what ``evaluate-images --glacier G --members 1`` prints - on the
 images of the glacier its run held out, so all rows are measured by the same code whatever
 version of it the runs were validated with while training.
@@ -18,8 +18,8 @@ import argparse
 import json
 from pathlib import Path
 
-from calvingfronts.evaluate_images import evaluate_folder
-from calvingfronts.frontlearning import FRONTLEARNING_PIXEL_M
+from calvingfronts.evaluation.evaluate_images import evaluate_folder
+from calvingfronts.evaluation.frontlearning import FRONTLEARNING_PIXEL_M
 
 HEADER = (
     "| run | network | width | histogram | steps | minutes | held out | mean | median | "

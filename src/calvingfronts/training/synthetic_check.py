@@ -17,9 +17,9 @@ import sys
 import numpy as np
 import shapely
 
-from calvingfronts.metrics import pooled_summary
-from calvingfronts.preprocess import normalize
-from calvingfronts.vectorize import extract_front
+from calvingfronts.evaluation.metrics import pooled_summary
+from calvingfronts.fronts.vectorize import extract_front
+from calvingfronts.preprocess.normalize import normalize
 
 
 def check(
@@ -39,10 +39,10 @@ def check(
 
     import yaml
 
-    from calvingfronts import synthetic
-    from calvingfronts.config import glacier_config
-    from calvingfronts.inference import FrontModel
-    from calvingfronts.sensors import get_sensor, raster_to_physical
+    from calvingfronts.glaciers.config import glacier_config
+    from calvingfronts.inference.front_model import FrontModel
+    from calvingfronts.scenes.sensors import get_sensor, raster_to_physical
+    from calvingfronts.synthetic import scenes as synthetic
 
     config = yaml.safe_load(Path(config_path).read_text())
     # Paths in the config are relative to the repository (the config file's grandparent).

@@ -1,8 +1,8 @@
-"""Training samples rendered by :mod:`calvingfronts.synthetic` (the demo glacier's world).
+"""Training samples rendered by :mod:`calvingfronts.synthetic.scenes` (the demo glacier's world).
 
 Scenes are drawn at random times, sensors and pixel sizes through
 ``synthetic.random_training_scene`` and converted to physical values with the workflow's own
-:func:`calvingfronts.sensors.to_physical`, so optical reflectance and SAR backscatter (dB)
+:func:`calvingfronts.scenes.sensors.to_physical`, so optical reflectance and SAR backscatter (dB)
 reach the histogram treatment exactly as in the preprocess stage. Rendered once per run and
 cached as ``.npz`` (rendering is slower than training steps).
 """
@@ -18,8 +18,8 @@ import shapely
 from affine import Affine
 from skimage.morphology import skeletonize
 
-from calvingfronts.synthetic_optical import OPTICAL_VERSION
-from calvingfronts.synthetic_radar import RADAR_VERSION
+from calvingfronts.synthetic.optical import OPTICAL_VERSION
+from calvingfronts.synthetic.radar import RADAR_VERSION
 from calvingfronts.training.samples import FrontSample
 
 DEFAULT_CONFIG = "config/config.yaml"
@@ -29,7 +29,7 @@ _CACHE_VERSION = 2  # bump when the cached fields change
 def _glacier(config_path: str, glacier: str):
     import yaml
 
-    from calvingfronts.config import glacier_config
+    from calvingfronts.glaciers.config import glacier_config
 
     config = yaml.safe_load(Path(config_path).read_text())
     return glacier_config(config, glacier, Path(config_path).resolve().parent.parent)
@@ -47,8 +47,8 @@ def render_sample(
     optical: str = "classic",
 ) -> FrontSample:
     """One random synthetic scene as a FrontSample."""
-    from calvingfronts import synthetic
-    from calvingfronts.sensors import get_sensor, raster_to_physical
+    from calvingfronts.scenes.sensors import get_sensor, raster_to_physical
+    from calvingfronts.synthetic import scenes as synthetic
 
     raster, front, zones = synthetic.random_training_scene(
         glacier_cfg,
@@ -101,8 +101,8 @@ def synthetic_samples(
     ``world_seed`` (one or a list to draw from) selects the synthetic world: training on
     other worlds than the demo's (``sources.synthetic.seed``) keeps the demo a fair test.
     ``radar``: ``classic`` renders SAR as the demo archive does, ``realistic`` draws hard
-    radar conditions per scene (calvingfronts.synthetic_radar); ``optical``: the same for
-    optical scenes' fjord ice (calvingfronts.synthetic_optical.draw_fjord_ice).
+    radar conditions per scene (calvingfronts.synthetic.radar); ``optical``: the same for
+    optical scenes' fjord ice (calvingfronts.synthetic.optical.draw_fjord_ice).
     """
     label = label or f"synthetic-{glacier}"
     key = json.dumps(

@@ -49,7 +49,7 @@ class TrainResult:
     data_info: dict | None = None
 
 
-def _schedule(progress: float, warmup_fraction: float) -> float:
+def lr_factor(progress: float, warmup_fraction: float) -> float:
     """Learning-rate factor at ``progress`` in [0, 1]: linear warm-up, then cosine to zero."""
     if progress < warmup_fraction:
         return max(progress / warmup_fraction, 0.01)
@@ -61,7 +61,7 @@ def _schedule(progress: float, warmup_fraction: float) -> float:
     )
 
 
-def _progress(step: int, total: int, elapsed_s: float, max_minutes: float | None) -> float:
+def run_progress(step: int, total: int, elapsed_s: float, max_minutes: float | None) -> float:
     """Share of the run done: by steps, or by wall time when a budget is set and binds.
 
     With a time budget the schedule still completes its decay when the budget ends, so a
@@ -150,7 +150,7 @@ def _restore(config: TrainConfig, run_dir: Path, model, optimizer) -> _State:
     return _State(saved["epoch"], saved["history"], saved["best"], saved["elapsed_s"])
 
 
-def _loss(model, batch: dict, config: TrainConfig) -> torch.Tensor:
+def training_loss(model, batch: dict, config: TrainConfig) -> torch.Tensor:
     """Front loss on channel 0, plus the zone loss where a zone head exists."""
     logits = model(batch["image"])
     target = batch["target"].to(logits.dtype)
@@ -179,13 +179,13 @@ def _train_epoch(
     )
     for i in bar:
         step = epoch * config.steps_per_epoch + i
-        progress = _progress(step, total, clock(), config.max_minutes)
+        progress = run_progress(step, total, clock(), config.max_minutes)
         if progress >= 1.0:
             break
-        lr = config.learning_rate * _schedule(progress, config.warmup_fraction)
+        lr = config.learning_rate * lr_factor(progress, config.warmup_fraction)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        loss = _loss(model, next(batches), config)
+        loss = training_loss(model, next(batches), config)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -214,8 +214,6 @@ def train(config: TrainConfig | dict) -> TrainResult:
     if isinstance(config, dict):
         config = TrainConfig.from_dict(config)
     if config.ensemble > 1:
-        from calvingfronts.training.ensemble import train_ensemble
-
         return train_ensemble(config)
     if config.stages:
         return _train_in_stages(config)
@@ -398,4 +396,53 @@ def _finish(
         state.history,
         training=done,
         data_info=data_info,
+    )
+
+
+def train_ensemble(config):
+    """Train ``config.ensemble`` networks (each resumes on its own), merge their ONNX files
+    into ``config.output`` and write its card; a TrainResult of the ensemble."""
+    from calvingfronts.raster_io import write_text
+    from calvingfronts.training.ensemble import (
+        MeanProbability,
+        check_merge,
+        ensemble_card,
+        member_config,
+        merge_onnx,
+    )
+    from calvingfronts.training.model_card import held_out_lines
+    from calvingfronts.training.publish import onnx_metadata
+
+    settings = {**config.to_dict(), "ensemble": 1}
+    results = [train(member_config(settings, m)) for m in range(config.ensemble)]
+    minutes = sum(r.minutes for r in results)
+    if not config.export:
+        first = results[0]
+        return TrainResult(None, None, first.run_dir, None, None, minutes, first.history)
+    files = [r.onnx for r in results]
+    metadata = {**onnx_metadata(config), "ensemble_networks": str(config.ensemble)}
+    merged = merge_onnx(files, config.path("output"), metadata)
+    check_merge(files, merged)
+    validation = held_out = None
+    if config.validation_glaciers:
+        _, samples, _ = load_data(config.data, config.validation_glaciers)
+        networks = [torch.load(r.run_dir / "final.pt", map_location="cpu") for r in results]
+        model = MeanProbability(
+            [build_network(config, saved["model"]).eval() for saved in networks]
+        )
+        validation = validate(model, samples, config.histogram, config.missing_penalty_px)
+        held_out = "\n".join(held_out_lines(config.validation_glaciers, validation))
+    card = config.path("card")
+    write_text(card, ensemble_card(files, merged, config.name, held_out, config.to_dict()))
+    first = results[0]
+    return TrainResult(
+        merged,
+        card,
+        first.run_dir,
+        None,
+        validation,
+        minutes,
+        first.history,
+        training=first.training,
+        data_info=first.data_info,
     )

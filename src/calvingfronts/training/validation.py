@@ -2,8 +2,9 @@
 
 Each held-out image is normalized and predicted whole (framed and padded as the workflow
 frames and pads its tiles), the probability goes through
-:func:`calvingfronts.vectorize.extract_front`, and the line is compared with the label by
-:mod:`calvingfronts.metrics` (via :mod:`calvingfronts.evaluate_images`). A pixel-overlap
+:func:`calvingfronts.fronts.vectorize.extract_front`, and the line is compared with the label by
+:mod:`calvingfronts.evaluation.metrics` (via :mod:`calvingfronts.evaluation.evaluate_images`). A
+pixel-overlap
 score would reward a blurry band that the vectorizer cannot turn into the right line; this
 measures what the workflow delivers.
 """
@@ -13,16 +14,16 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from calvingfronts.evaluate_images import score_probability, summarize
-from calvingfronts.inference import framed, pad_to_multiple, unframed
-from calvingfronts.preprocess import normalize
+from calvingfronts.evaluation.evaluate_images import score_probability, summarize
+from calvingfronts.inference.front_model import framed, pad_to_multiple, unframed
+from calvingfronts.preprocess.normalize import normalize
 from calvingfronts.training.samples import FrontSample
 
 
 @torch.no_grad()
 def predict_probability(model: torch.nn.Module, image: np.ndarray) -> np.ndarray:
     """Front probability of one normalized (H, W) image, framed and padded as the workflow
-    frames and pads (calvingfronts.inference.FRAME_PX)."""
+    frames and pads (calvingfronts.inference.front_model.FRAME_PX)."""
     height, width = image.shape
     device = next(model.parameters()).device
     view = pad_to_multiple(framed(image.astype(np.float32)))

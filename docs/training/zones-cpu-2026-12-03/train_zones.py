@@ -1,0 +1,28 @@
+"""Train the zone-and-front candidate of one fold on the CPU: the shipped recipe with the
+FrontLearning zones derived from the fronts (zone head on real images too).
+
+    python docs/training/zones-cpu-2026-12-03/train_zones.py kangerlussuaq MAX_MINUTES THREADS
+"""
+
+import sys
+from pathlib import Path
+
+import yaml
+
+from calvingfronts.training.cross_validation import fold_config
+from calvingfronts.training.train import train
+
+settings = yaml.safe_load(Path("config/config.yaml").read_text())["training"]
+glacier, minutes, threads = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+settings = {
+    **settings,
+    "name": settings["name"] + "-zones",
+    "data": [
+        {**entry, "zones": True} if entry["kind"] == "frontlearning" else entry
+        for entry in settings["data"]
+    ],
+}
+config = settings if glacier == "all" else fold_config(settings, glacier)
+config.update(device="cpu", loader_workers=0, threads=threads, max_minutes=minutes)
+print("training", config["name"], config["run_dir"], "seed", config["seed"], flush=True)
+train(config)

@@ -1,0 +1,1 @@
+"""A glacier's outlines (fjord, centreline, box), and drafting a new glacier's configuration."""

@@ -1,0 +1,3 @@
+"""Inference with ONNX Runtime: the front model, its tiles and views, network calls shared
+by scenes, the default model.
+"""

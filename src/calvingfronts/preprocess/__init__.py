@@ -1,0 +1,1 @@
+"""Preprocessing: one band per scene, its nodata mask and the histogram treatment."""

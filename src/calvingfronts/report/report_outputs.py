@@ -1,0 +1,70 @@
+"""The plot_fronts stage: read a glacier's GeoPackage, write its plots and run statistics.
+
+The I/O edge around :mod:`calvingfronts.report.plots` and
+:mod:`calvingfronts.report.run_statistics`.
+A GeoPackage written before the merge computed terminus positions has no ``positions``
+layer: the position plot then says so and the rest is drawn from what there is.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import geopandas
+import pandas
+import pyogrio
+
+from calvingfronts.raster_io import atomic_path
+from calvingfronts.report import plots, run_statistics
+
+
+def read_layers(gpkg: str | os.PathLike) -> dict[str, pandas.DataFrame]:
+    """Every layer of the GeoPackage by name: ``fronts``, ``rejected`` and, in GeoPackages
+    written since the merge screens fronts, ``screened`` and ``positions``."""
+    layers = {}
+    for name, geometry_type in pyogrio.list_layers(gpkg):
+        frame = geopandas.read_file(gpkg, layer=name) if geometry_type else None
+        if frame is None:
+            frame = pyogrio.read_dataframe(gpkg, layer=name, read_geometry=False)
+        layers[str(name)] = frame
+    return layers
+
+
+def write_plot_outputs(
+    gpkg: str | os.PathLike,
+    fjord,
+    glacier: str,
+    position_png: str | os.PathLike,
+    front_map_png: str | os.PathLike,
+    statistics_html: str | os.PathLike,
+    statistics_csv: str | os.PathLike,
+) -> dict[str, int]:
+    """Write the two PNGs and the statistics (HTML for the report, CSV for scripts).
+
+    Returns the number of rows per layer read, for the log.
+    """
+    layers = read_layers(gpkg)
+    fronts = layers.get("fronts")
+    rejected = layers.get("rejected")
+    positions = layers.get("positions")
+    screened = layers.get("screened")  # screened fronts' lines, where the merge kept them
+    if fronts is None or rejected is None:
+        raise ValueError(f"{gpkg} lacks the fronts or the rejected layer: not a fronts GeoPackage")
+
+    _save_png(plots.position_figure(positions, glacier), position_png)
+    _save_png(plots.front_map_figure(fronts, fjord, glacier, screened=screened), front_map_png)
+
+    counts = run_statistics.scene_counts(fronts, rejected, positions)
+    reasons = run_statistics.common_reasons(fronts, rejected, positions)
+    page = run_statistics.statistics_html(counts, reasons, glacier)
+    with atomic_path(statistics_html) as tmp:
+        Path(tmp).write_text(page)
+    with atomic_path(statistics_csv) as tmp:
+        counts.to_csv(tmp, index=False)
+    return {name: len(frame) for name, frame in layers.items()}
+
+
+def _save_png(figure, path) -> None:
+    with atomic_path(path) as tmp:
+        plots.save_png(figure, tmp)

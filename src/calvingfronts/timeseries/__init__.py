@@ -1,0 +1,1 @@
+"""A glacier's fronts as a time series: the GeoPackage, terminus positions and screening."""

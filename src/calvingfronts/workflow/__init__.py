@@ -1,0 +1,1 @@
+"""The workflow's glue: the per-scene stage functions, batches and running one, SLURM status."""

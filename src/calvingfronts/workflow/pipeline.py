@@ -1,0 +1,350 @@
+"""The per-scene stages with their file I/O: what each workflow rule runs.
+
+Each function reads its inputs, calls the pure functions of the science modules and writes
+its one output atomically. A scene's failure is turned into a rejection marker (see
+:mod:`calvingfronts.raster_io`) instead of an error, so one bad scene never stops the run;
+the rejection travels to the ``rejected`` layer with the stage that stopped it. Errors that
+are not the scene's fault (a missing model, a bad configuration, an output that cannot be
+written: :class:`calvingfronts.raster_io.OutputWriteError`, a full disk) still raise, so
+the job fails and a re-run recomputes the scene.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from rasterio.errors import RasterioError
+from rasterio.features import geometry_mask
+
+from calvingfronts.glaciers.config import GlacierConfig
+from calvingfronts.preprocess.normalize import normalize, screen_coverage
+from calvingfronts.raster_io import (
+    Raster,
+    is_storage_fault,
+    read_raster,
+    write_raster,
+    write_rejected,
+    write_text,
+)
+from calvingfronts.rejection import SceneRejected
+from calvingfronts.scenes.listing import Listing
+from calvingfronts.scenes.manifest import Scene, format_utc
+from calvingfronts.scenes.sensors import get_sensor
+from calvingfronts.sources import get_source, source_options
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def rejecting(
+    stage: str, output: str | os.PathLike, scene: Scene, on_transient=None
+) -> Iterator[None]:
+    """Write a rejection marker to ``output`` if the scene fails inside the block.
+
+    Anything raised while reading and handling one scene's pixels is that scene's problem:
+    an unreadable file, a server that answered garbage, a raster with no data. It is logged
+    with its traceback and recorded, and the run goes on with the other scenes. Failing to
+    write our own output is not: ``OutputWriteError`` passes through, and so does an
+    OSError of a full disk or a read-only file system (e.g. a download cache filling up).
+    """
+    try:
+        yield
+    except SceneRejected as rejection:
+        if rejection.transient and on_transient is not None:
+            rejection = on_transient(output, rejection)
+        log.warning("scene %s rejected at %s: %s", scene.scene_id, rejection.stage, rejection)
+        write_rejected(output, rejection, tags=_scene_tags(scene))
+    except (RasterioError, OSError, ValueError, RuntimeError) as error:
+        if is_storage_fault(error):
+            raise
+        log.exception("scene %s failed at %s", scene.scene_id, stage)
+        rejection = SceneRejected(stage, f"{type(error).__name__}: {error}")
+        write_rejected(output, rejection, tags=_scene_tags(scene))
+
+
+def _scene_tags(scene: Scene) -> dict[str, str]:
+    return {
+        "SCENE_ID": scene.scene_id,
+        "SENSOR": scene.sensor,
+        "ACQUIRED": format_utc(scene.acquired),
+    }
+
+
+def fjord_mask(glacier: GlacierConfig, raster: Raster) -> np.ndarray:
+    """True inside the glacier's fjord polygon on the raster's grid."""
+    return geometry_mask(
+        [glacier.fjord], out_shape=raster.band.shape, transform=raster.transform, invert=True
+    )
+
+
+def list_stage(
+    config: dict, glacier: GlacierConfig, sensor: str, fetched_dir: str | None = None
+) -> Listing:
+    """The scenes of one sensor, the source's rows set aside, or why the archive failed.
+
+    A scene is new when ``fetched_dir`` holds no fetched product of it yet: that is the work
+    a run of the target will do for this sensor. An archive that cannot be asked (offline,
+    refusing, answering garbage) or a local manifest that cannot be read is the listing's
+    failure, not an error: the glacier's other sensors go on (:mod:`calvingfronts.scenes.listing`).
+    """
+    from calvingfronts.sources.http import ArchiveError
+    from calvingfronts.sources.local import ManifestError
+
+    settings = glacier.sensors[sensor]
+    source = get_source(settings.source)
+    try:
+        listed = source.list_scenes(
+            glacier, settings, source_options(config, settings.source, settings.options)
+        )
+    except (ArchiveError, ManifestError, OSError) as error:
+        # requests' errors are OSErrors: a refused connection or a DNS failure lands here.
+        listing = Listing(glacier.name, sensor, settings.source, [], [], failure=str(error))
+        log.error(listing.summary(), exc_info=True)
+        return listing
+    new = None
+    if fetched_dir is not None:
+        new = sum(not (Path(fetched_dir) / f"{s.scene_id}.tif").exists() for s in listed)
+    listing = Listing(
+        glacier.name,
+        sensor,
+        settings.source,
+        list(listed),
+        getattr(listed, "rejected", []),
+        new=new,
+    )
+    log.info(listing.summary())
+    for row in listing.rejected:
+        log.warning("row rejected: %s", row.reason)
+    return listing
+
+
+# How many runs in a row may retry a scene whose archive failed (timeout, server error).
+MAX_FETCH_ATTEMPTS = 5
+
+
+# Beside a fetched scene: its failed attempts, as a number.
+ATTEMPTS_SUFFIX = ".attempts"
+
+
+def attempts_path(output: str | os.PathLike) -> Path:
+    """Where the fetch stage counts a scene's failed attempts; beside its output."""
+    return Path(f"{output}{ATTEMPTS_SUFFIX}")
+
+
+def fetch_attempts(output: str | os.PathLike) -> int:
+    """Failed attempts so far, capped: a change of it makes Snakemake retry the fetch."""
+    try:
+        return min(int(attempts_path(output).read_text()), MAX_FETCH_ATTEMPTS)
+    except (OSError, ValueError):
+        return 0
+
+
+def _count_failed_attempt(output: str, rejection: SceneRejected) -> SceneRejected:
+    attempt = fetch_attempts(output) + 1
+    write_text(attempts_path(output), str(attempt))
+    if attempt >= MAX_FETCH_ATTEMPTS:
+        note = f"gave up after {attempt} attempts"
+    else:
+        note = f"attempt {attempt} of {MAX_FETCH_ATTEMPTS}; retried when the target is re-run"
+    return SceneRejected(rejection.stage, f"{rejection.reason} ({note})", transient=True)
+
+
+def fetch_stage(config: dict, glacier: GlacierConfig, scene: Scene, output: str) -> None:
+    """Fetch a scene onto its grid; an archive fault is counted so a later run retries it."""
+    settings = glacier.sensors[scene.sensor]
+    with rejecting("fetch", output, scene, on_transient=_count_failed_attempt):
+        source = get_source(scene.source)
+        raster = source.fetch_scene(
+            scene,
+            glacier,
+            glacier.grid(scene.sensor),
+            source_options(config, scene.source, settings.options),
+        )
+        raster.tags.update(_scene_tags(scene))
+        write_raster(output, raster)
+        log.info("fetched %s onto a %s grid", scene.scene_id, "x".join(map(str, raster.band.shape)))
+
+
+def preprocess_stage(
+    glacier: GlacierConfig,
+    scene: Scene,
+    fetched: str,
+    output: str,
+    histogram: str,
+    min_valid_fraction: float,
+) -> None:
+    """One normalized band in [0, 1] with NaN where there is no data."""
+    from calvingfronts.scenes.sensors import raster_to_physical, raster_value_range
+
+    with rejecting("preprocess", output, scene):
+        raster = read_raster(fetched)
+        sensor = get_sensor(scene.sensor)
+        values = raster_to_physical(raster, sensor)
+        valid = np.isfinite(values)
+        fraction = screen_coverage(valid, fjord_mask(glacier, raster), min_valid_fraction)
+        image = normalize(values, valid, histogram, raster_value_range(raster, sensor))
+        image[~valid] = np.nan
+        tags = {
+            **_scene_tags(scene),
+            "HISTOGRAM": histogram,
+            "VALID_FRACTION": f"{fraction:.4f}",
+        }
+        write_raster(
+            output,
+            Raster(image[np.newaxis], raster.transform, raster.crs, nodata=np.nan, tags=tags),
+        )
+
+
+def inference_stage(
+    model,
+    scene: Scene,
+    preprocessed: str,
+    output: str,
+    tile_size: int,
+    overlap: int,
+    members: int = 1,
+) -> None:
+    """Front probability over the whole area of interest; NaN where there is no data.
+
+    Band 1 is the members' mean probability, the map the front is drawn from; with more than
+    one member, bands 2 and on are the members' own maps (tag ``MEMBERS`` names their views),
+    from which the vectorize stage measures how much the front depends on the view.
+    """
+    from calvingfronts.inference.front_model import MEMBER_VIEWS
+
+    with rejecting("inference", output, scene):
+        raster = read_raster(preprocessed)
+        image = raster.band
+        valid = np.isfinite(image)
+        probabilities = model.predict_members(
+            np.where(valid, image, 0.0), tile_size, overlap, members
+        )
+        bands = probabilities.mean(axis=0, keepdims=True)
+        if members > 1:
+            bands = np.concatenate([bands, probabilities])
+        tags = {
+            **raster.tags,
+            "MODEL_NAME": model.info.name,
+            "MODEL_VERSION": model.info.version,
+            "PROVIDER": model.provider,
+            "MEMBERS": ",".join(list(MEMBER_VIEWS)[:members]),
+        }
+        write_raster(output, encode_probability(bands, valid, raster.transform, raster.crs, tags))
+
+
+# Probabilities are stored as bytes: steps of 1/254 are far finer than any threshold needs,
+# and nine bands of bytes take less room than one of float32 (the members multiply the maps).
+PROBABILITY_NODATA = 255
+PROBABILITY_STEPS = 254
+
+
+def encode_probability(bands: np.ndarray, valid: np.ndarray, transform, crs, tags) -> Raster:
+    """Probabilities (bands, H, W) in [0, 1] as a byte raster; ``PROBABILITY_NODATA``
+    where ``valid`` (H, W) is False."""
+    data = np.rint(np.clip(bands, 0.0, 1.0) * PROBABILITY_STEPS).astype(np.uint8)
+    data[:, ~valid] = PROBABILITY_NODATA
+    scales = (1.0 / PROBABILITY_STEPS,) * len(data)
+    return Raster(data, transform, crs, nodata=PROBABILITY_NODATA, scales=scales, tags=tags)
+
+
+def decode_probability(raster: Raster) -> np.ndarray:
+    """The probabilities (bands, H, W) of a probability raster as float32, NaN where there
+    is no data (float rasters of earlier versions are taken as they are)."""
+    data = raster.data.astype(np.float32)
+    if raster.data.dtype == np.uint8:
+        nodata = raster.data == raster.nodata
+        data *= np.float32(1.0 / PROBABILITY_STEPS)
+        data[nodata] = np.nan
+    return data
+
+
+def vectorize_stage(
+    glacier: GlacierConfig,
+    scene: Scene,
+    probability_path: str,
+    output: str,
+    options: dict,
+    calibration=None,
+) -> dict:
+    """The scene's record: its front with quality figures, or why it has none.
+
+    With member maps in the probability raster the record also has the members' spread
+    (``quality.spread_m``) and, given the model's ``calibration``
+    (:class:`calvingfronts.fronts.uncertainty.Calibration`), ``uncertainty_m``: a 90 % bound on
+    the front's mean distance error.
+    """
+    from calvingfronts.fronts.uncertainty import front_with_spread
+    from calvingfronts.fronts.vectorize import pixel_size
+
+    record = {
+        "glacier": glacier.name,
+        "sensor": scene.sensor,
+        "scene_id": scene.scene_id,
+        "acquired": format_utc(scene.acquired),
+        "source": scene.source,
+        "pixel_size_m": glacier.sensors[scene.sensor].pixel_size,
+    }
+    try:
+        raster = read_raster(probability_path)
+        bands = decode_probability(raster)
+        valid = np.isfinite(bands[0])
+        # Band 1 is the members' mean; the members' own maps follow it.
+        members = bands[1:] if len(bands) > 1 else bands
+        result, spread, members_without_front = front_with_spread(
+            np.where(valid, members, 0.0).astype(np.float32),
+            raster.transform,
+            glacier.fjord,
+            valid=valid,
+            flow_azimuth=glacier.flow_azimuth,
+            **options,
+        )
+        record.update(
+            model_name=raster.tags.get("MODEL_NAME"),
+            model_version=raster.tags.get("MODEL_VERSION"),
+            histogram=raster.tags.get("HISTOGRAM"),
+        )
+        quality = dict(result.quality)
+        if "VALID_FRACTION" in raster.tags:
+            quality["valid_fraction"] = float(raster.tags["VALID_FRACTION"])
+        if scene.cloud_cover is not None:
+            quality["cloud_cover"] = scene.cloud_cover
+        if spread is not None:
+            quality["members"] = len(members)
+            quality["spread_m"] = round(spread, 1)
+            quality["members_without_front"] = members_without_front
+        if result.front is None:
+            record.update(status="rejected", stage="vectorize", reason=result.reason)
+        else:
+            record.update(status="accepted", front_wkt=result.front.wkt, quality=quality)
+            if spread is not None and calibration is not None:
+                record["uncertainty_m"] = round(
+                    calibration.uncertainty_m(spread, pixel_size(raster.transform)), 1
+                )
+    except SceneRejected as rejection:
+        record.update(status="rejected", **rejection.as_record())
+    except (RasterioError, OSError, ValueError) as error:
+        if is_storage_fault(error):
+            raise
+        log.exception("scene %s failed at vectorize", scene.scene_id)
+        record.update(
+            status="rejected", stage="vectorize", reason=f"{type(error).__name__}: {error}"
+        )
+    # Outside the try: a record that cannot be written fails the job (OutputWriteError).
+    write_text(output, json.dumps(record, indent=1, sort_keys=True, default=_json_default))
+    if record["status"] == "rejected":
+        log.warning(
+            "scene %s rejected at %s: %s", scene.scene_id, record["stage"], record["reason"]
+        )
+    return record
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")

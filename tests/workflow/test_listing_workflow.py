@@ -1,0 +1,67 @@
+"""One archive's outage does not stop the other sensors: the `jakobshavn` target run by
+Snakemake with landsat8's archive down and the others on the loopback STAC API."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas
+import pytest
+import yaml
+from servers.http_server import LoopbackServer
+
+pytest_plugins = ["servers.fixtures"]
+
+REPO = Path(__file__).resolve().parents[2]
+TARGET = "results/jakobshavn_fronts.gpkg"
+SCENE = "S2A_22WEC_20220701_0_L2A"  # the one scene the loopback archive publishes
+
+pytestmark = pytest.mark.slow
+
+
+def snakemake(workdir: Path, *options: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "snakemake", TARGET, "--cores", "2", *options]
+    command += ["--configfile", "config/config.yaml", "loopback.yaml"]
+    return subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=1500)
+
+
+def test_an_archive_down_fails_its_sensor_only_and_the_run_says_so(stac_archive, tmp_path):
+    model = REPO / yaml.safe_load((REPO / "config" / "config.yaml").read_text())["model"]
+    if not model.exists():
+        pytest.skip(f"the front model {model.name} has not been built yet")
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    for name in ("Snakefile", "workflow", "models", "profiles", "config"):
+        (workdir / name).symlink_to(REPO / name)
+    with LoopbackServer() as gone:
+        down = gone.url + "/"  # refused from here on
+    fast = {"timeout": 2, "retries": 1, "backoff": 0.05}
+    override = {
+        "sources": {"stac": {"url": stac_archive.url, **fast}},
+        "glaciers": {"jakobshavn": {"sensors": {"landsat8": {"url": down}}}},
+    }
+    (workdir / "loopback.yaml").write_text(yaml.safe_dump(override))
+    stac_archive.publish({SCENE})
+
+    run = snakemake(workdir)
+    print("\n" + run.stderr[-2500:])  # the end of the run as a user sees it (pytest -s)
+    assert run.returncode == 1, run.stderr[-3000:]
+    assert "Traceback" not in run.stderr
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("1 listing(s) failed: jakobshavn/landsat8"), run.stderr[-3000:]
+    assert re.search(r"landsat8 +NOT LISTED: STAC search at http://127\.0\.0\.1", run.stderr)
+    assert re.search(r"sentinel2 +1 listed, \d kept", run.stderr), run.stderr[-3000:]
+    # The sensors that worked are in the GeoPackage.
+    gpkg = workdir / TARGET
+    fronts = geopandas.read_file(gpkg, layer="fronts")
+    rejected = geopandas.read_file(gpkg, layer="rejected")
+    assert set(fronts.scene_id) | set(rejected.scene_id) == {SCENE}
+
+    # The next run lists landsat8 again by itself, and only landsat8.
+    plan = snakemake(workdir, "--dry-run", "--quiet", "rules")
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", plan.stdout, flags=re.MULTILINE))
+    assert jobs.get("list_scenes") == "1", plan.stdout
