@@ -24,7 +24,20 @@ from calvingfronts.training.config import TrainConfig
 from calvingfronts.training.data import load_data
 from calvingfronts.training.train import build_network
 
-OCEAN = 2
+GLACIER, OCEAN = 1, 2
+
+
+def glacier_ocean_boundary(zones: np.ndarray) -> np.ndarray:
+    """Ocean pixels of the largest ocean region beside a glacier pixel (4-connected): the
+    front where the zones meet, without the rock coasts (no fjord polygon for these images)."""
+    ocean = zones == OCEAN
+    labels, count = ndimage.label(ocean)
+    if count == 0:
+        return np.zeros(ocean.shape, bool)
+    sea = labels == 1 + np.argmax(ndimage.sum(ocean, labels, range(1, count + 1)))
+    boundary = sea & ndimage.binary_dilation(zones == GLACIER)
+    boundary[[0, -1], :] = boundary[:, [0, -1]] = False
+    return boundary
 
 
 def zone_boundary(ocean: np.ndarray) -> np.ndarray:
@@ -76,6 +89,8 @@ def main(run_dir: str, glacier: str, out: str | None = None) -> None:
             head_to_ref, head_to_line = float(a.mean()), float(b.mean())
         zone_line = zone_boundary(zones == OCEAN)
         to_ref, to_line = directions(zone_line, sample.front, sample.pixel_size_m)
+        glacier_line = glacier_ocean_boundary(zones)
+        g_ref, g_line = directions(glacier_line, sample.front, sample.pixel_size_m)
         rows.append(
             {
                 "image": sample.name,
@@ -84,6 +99,8 @@ def main(run_dir: str, glacier: str, out: str | None = None) -> None:
                 "head_reason": reason,
                 "zone_line_to_reference_m": to_ref,
                 "zone_reference_to_line_m": to_line,
+                "glacier_zone_line_to_reference_m": g_ref,
+                "glacier_zone_reference_to_line_m": g_line,
             }
         )
     summary = {}
@@ -92,6 +109,8 @@ def main(run_dir: str, glacier: str, out: str | None = None) -> None:
         "head_reference_to_line_m",
         "zone_line_to_reference_m",
         "zone_reference_to_line_m",
+        "glacier_zone_line_to_reference_m",
+        "glacier_zone_reference_to_line_m",
     ):
         values = [r[key] for r in rows if r[key] is not None]
         summary[key] = {"mean": float(np.mean(values)), "median": float(np.median(values)),
