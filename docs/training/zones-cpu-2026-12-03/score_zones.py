@@ -27,34 +27,31 @@ from calvingfronts.training.train import build_network
 GLACIER, OCEAN = 1, 2
 
 
-def glacier_ocean_boundary(zones: np.ndarray) -> np.ndarray:
-    """Ocean pixels of the largest ocean region beside a glacier pixel (4-connected): the
-    front where the zones meet, without the rock coasts (no fjord polygon for these images)."""
-    ocean = zones == OCEAN
-    labels, count = ndimage.label(ocean)
+def largest_region(mask: np.ndarray) -> np.ndarray:
+    """The largest 4-connected region of ``mask`` (all False where it has none)."""
+    labels, count = ndimage.label(mask)
     if count == 0:
-        return np.zeros(ocean.shape, bool)
-    sea = labels == 1 + np.argmax(ndimage.sum(ocean, labels, range(1, count + 1)))
-    boundary = sea & ndimage.binary_dilation(zones == GLACIER)
+        return np.zeros(mask.shape, bool)
+    return labels == 1 + np.argmax(ndimage.sum(mask, labels, range(1, count + 1)))
+
+
+def edge_of(sea: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Pixels of ``sea`` beside a pixel of ``other``, away from the image's edge."""
+    boundary = sea & ndimage.binary_dilation(other)
     boundary[[0, -1], :] = boundary[:, [0, -1]] = False
     return boundary
+
+
+def glacier_ocean_boundary(zones: np.ndarray) -> np.ndarray:
+    """Ocean pixels of the largest ocean region beside a glacier pixel: the front where the
+    zones meet, without the rock coasts (no fjord polygon for these images)."""
+    return edge_of(largest_region(zones == OCEAN), zones == GLACIER)
 
 
 def zone_boundary(ocean: np.ndarray) -> np.ndarray:
-    """Pixels of the largest ocean region that touch the largest other region (4-connected),
-    away from the image's edge: the front as the zones draw it."""
-    labels, count = ndimage.label(ocean)
-    if count == 0:
-        return np.zeros(ocean.shape, bool)
-    sea = labels == 1 + np.argmax(ndimage.sum(ocean, labels, range(1, count + 1)))
-    land_labels, land_count = ndimage.label(~ocean)
-    if land_count == 0:
-        return np.zeros(ocean.shape, bool)
-    sizes = ndimage.sum(~ocean, land_labels, range(1, land_count + 1))
-    land = land_labels == 1 + np.argmax(sizes)
-    boundary = sea & ndimage.binary_dilation(land)
-    boundary[[0, -1], :] = boundary[:, [0, -1]] = False
-    return boundary
+    """Pixels of the largest ocean region that touch the largest other region: the front as
+    the zones draw it."""
+    return edge_of(largest_region(ocean), largest_region(~ocean))
 
 
 def directions(line: np.ndarray, reference: np.ndarray, pixel_m: float) -> tuple:
