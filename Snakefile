@@ -2,10 +2,16 @@
 # Usage: snakemake --cores 8 results/demo_fronts.gpkg   (see README.md)
 from snakemake.utils import min_version, validate
 
+from calvingfronts.config import with_catalogues
+
 min_version("9.0")
 
 
 configfile: "config/config.yaml"
+
+
+# The glaciers of the catalogues (config/catalogues/) join those configured in config.yaml.
+config.update(with_catalogues(config))
 
 
 report: "workflow/report/workflow.rst"
@@ -52,3 +58,11 @@ rule all:
     input:
         expand("results/{glacier}_fronts.gpkg", glacier=config["default_glaciers"]),
         [glacier_plots(glacier) for glacier in config["default_glaciers"]],
+
+
+rule all_glaciers:
+    """Every configured glacier's GeoPackage and plots: config.yaml's and the catalogues'
+    (`calvingfronts list-glaciers` lists them)."""
+    input:
+        expand("results/{glacier}_fronts.gpkg", glacier=list(config["glaciers"])),
+        [glacier_plots(glacier) for glacier in config["glaciers"]],

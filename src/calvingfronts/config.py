@@ -127,6 +127,44 @@ def check_config(config: dict, base_dir: str | Path = ".") -> None:
             raise ConfigError("training", str(error)) from None
 
 
+def with_catalogues(config: dict, base_dir: str | Path = ".") -> dict:
+    """The configuration with the glaciers of its ``catalogues`` files added: a catalogue
+    entry is the base, and an entry of the same name under ``glaciers`` overrides it key by
+    key (as Snakemake merges a --configfile), so a user corrects a drafted entry in place."""
+    catalogues = config.get("catalogues") or []
+    if not catalogues:
+        return config
+    glaciers: dict = {}
+    for value in catalogues:
+        path = Path(value) if Path(value).is_absolute() else Path(base_dir) / value
+        try:
+            document = yaml.safe_load(path.read_text())
+        except OSError as error:
+            raise ConfigError("catalogues", f"{path} cannot be read: {error}") from None
+        except yaml.YAMLError as error:
+            raise ConfigError("catalogues", f"{path} is not valid YAML: {error}") from None
+        if not isinstance(document, dict) or set(document) != {"glaciers"}:
+            raise ConfigError("catalogues", f"{path} must hold one mapping, glaciers:")
+        for name, entry in (document["glaciers"] or {}).items():
+            if name in glaciers:
+                raise ConfigError("catalogues", f"glacier {name!r} is in two catalogues")
+            glaciers[name] = entry
+    own = config.get("glaciers") or {}
+    merged = {name: _merged(glaciers.get(name, {}), entry) for name, entry in own.items()}
+    merged.update({name: entry for name, entry in glaciers.items() if name not in own})
+    return {**config, "glaciers": merged}
+
+
+def _merged(base: dict, override: dict) -> dict:
+    merged = dict(base)
+    for key, value in (override or {}).items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
 def load_config_file(path: str) -> dict:
     """The workflow configuration at ``path``, checked against the workflow's schema where
     it is found; a missing file, bad YAML or a key the schema refuses exits naming it."""
@@ -137,6 +175,11 @@ def load_config_file(path: str) -> dict:
         config = yaml.safe_load(config_path.read_text())
     except yaml.YAMLError as error:
         raise SystemExit(f"{config_path} is not valid YAML: {error}") from None
+    if isinstance(config, dict):
+        try:
+            config = with_catalogues(config)
+        except ConfigError as error:
+            raise SystemExit(f"{config_path}: {error}") from None
     schema = Path("workflow/schemas/config.schema.yaml")
     if schema.exists():
         import jsonschema

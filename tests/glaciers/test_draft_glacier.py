@@ -116,6 +116,8 @@ def test_command_writes_outlines_and_prints_a_valid_entry(
         document = json.loads((tmp_path / f"jak2_{kind}.geojson").read_text())
         assert "3413" in document["crs"]["properties"]["name"]
         assert entry[kind] == str(tmp_path / f"jak2_{kind}.geojson")
+    # Every archive sensor, the radar that sees through the polar night among them.
+    assert set(entry["sensors"]) == {"landsat8", "landsat9", "sentinel2", "sentinel1"}
     workflow_config["glaciers"] = {"jak2": entry}
     from calvingfronts.glaciers.config import glacier_config
 

@@ -76,6 +76,10 @@ class GlacierConfig:
     # (None only when neither is known). The box is for the box method (Moon & Joughin 2008).
     centreline: LineString | None = None
     box: Polygon | None = None
+    # Drafted by a rule (draft-glacier, draft-catalogue): to be checked against a plot.
+    drafted: bool = False
+    provenance: str = ""
+    termpicks_id: int | None = None  # TermPicks' GlacierID (Goliber et al. 2022), where known
 
     def grid(self, sensor: str) -> GlacierGrid:
         return GlacierGrid.snapped(self.aoi, self.sensors[sensor].pixel_size)
@@ -213,4 +217,32 @@ def glacier_config(config: dict, name: str, base_dir: str | Path = ".") -> Glaci
         description=entry.get("description", ""),
         centreline=centreline,
         box=box_polygon,
+        drafted=bool(entry.get("drafted", False)),
+        provenance=entry.get("provenance", ""),
+        termpicks_id=entry.get("termpicks_id"),
     )
+
+
+def glacier_listing(config: dict) -> list[str]:
+    """One line per configured glacier: its key, TermPicks id, sensors (sources) and whether
+    its outlines are drafted; read from the entries as written, so listing never fails on
+    one glacier's outline files (check-config says what is wrong)."""
+    lines = []
+    glaciers = config.get("glaciers") or {}
+    width = max((len(name) for name in glaciers), default=0)
+    for name, entry in glaciers.items():
+        sensors = ", ".join(
+            f"{sensor} ({settings.get('source')})"
+            for sensor, settings in (entry.get("sensors") or {}).items()
+            if sensor_enabled(settings)
+        )
+        termpicks = entry.get("termpicks_id")
+        ident = f"TermPicks {termpicks}" if termpicks is not None else "TermPicks id unknown"
+        if entry.get("drafted"):
+            outlines = "outlines drafted: check against a plot"
+        elif entry.get("centreline") is None:
+            outlines = "fjord only (straight centreline)"
+        else:
+            outlines = "outlines given"
+        lines.append(f"{name:<{width}}  {ident:<20}  {outlines:<38}  {sensors or 'no sensor'}")
+    return lines

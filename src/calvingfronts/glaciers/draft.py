@@ -187,27 +187,55 @@ def area_of_interest(geometry, margin_m: float, step_m: float = 1000.0) -> tuple
     )
 
 
-def config_block(name: str, draft: GlacierDraft, paths: dict[str, str], source: str) -> str:
-    """The YAML entry to paste under ``glaciers:`` in config/config.yaml."""
-    span = ""
-    if draft.first and draft.last:
-        span = f" {draft.first:%Y}" + (
-            "" if draft.first.year == draft.last.year else f"-{draft.last:%Y}"
+# Every sensor with a built-in archive that needs no account (README "Online use"): the
+# optical record from Landsat 8 on and the radar record that fills the polar night.
+ARCHIVE_SENSOR_LINES = (
+    "landsat8: {source: stac, pixel_size: 30, start: 2013-04-01}",
+    "landsat9: {source: stac, pixel_size: 30, start: 2021-10-31}",
+    "sentinel2: {source: stac, pixel_size: 20, start: 2015-07-01}",
+    "sentinel1: {source: stac, pixel_size: 40, start: 2014-10-01}",
+)
+
+
+def config_block(
+    name: str,
+    draft: GlacierDraft,
+    paths: dict[str, str],
+    source: str,
+    description: str | None = None,
+    extra: dict[str, str] | None = None,
+) -> str:
+    """The YAML entry to paste under ``glaciers:`` in config/config.yaml; ``extra`` adds
+    keys (already YAML) after the outlines."""
+    if description is None:
+        span = ""
+        if draft.first and draft.last:
+            span = f" {draft.first:%Y}" + (
+                "" if draft.first.year == draft.last.year else f"-{draft.last:%Y}"
+            )
+        description = (
+            f"Drafted by calvingfronts draft-glacier from {draft.n_traces} terminus traces"
+            f"{span} ({source})."
         )
     aoi = ", ".join(f"{v:.0f}" for v in draft.aoi)
     lines = [
         f"  {name}:",
         "    description: >-",
-        f"      Drafted by calvingfronts draft-glacier from {draft.n_traces} terminus traces"
-        f"{span} ({source}).",
+        *(f"      {line}" for line in _wrap(description, 84)),
         f"    aoi: [{aoi}]",
         *(f"    {key}: {paths[key]}" for key in ("fjord", "centreline", "box")),
         f"    flow_azimuth: {draft.flow_azimuth:g}",
+        *(f"    {key}: {value}" for key, value in (extra or {}).items()),
         "    sensors:",
-        "      landsat8: {source: stac, pixel_size: 30, start: 2013-04-01}",
-        "      sentinel2: {source: stac, pixel_size: 20, start: 2015-07-01}",
+        *(f"      {line}" for line in ARCHIVE_SENSOR_LINES),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width) or [""]
 
 
 def _frame(line: LineString, flow_azimuth: float) -> np.ndarray:

@@ -309,3 +309,36 @@ def seasonal_cycle_figure(positions: pandas.DataFrame, glacier: str, min_fronts:
     ax.legend(fontsize=8, loc="upper right")
     figure.colorbar(scatter, ax=ax, label="year")
     return figure
+
+
+def outlines_figure(glaciers: list, columns: int = 6) -> Figure:
+    """One panel per glacier (``GlacierConfig``): its fjord, centreline (upstream end
+    marked), box and flow direction, on a 1 km grid: what a user checks a drafted entry by."""
+    rows = max(1, -(-len(glaciers) // columns))
+    figure = Figure(figsize=(3.2 * columns, 3.4 * rows), layout="constrained")
+    for index, glacier in enumerate(glaciers):
+        ax = figure.add_subplot(rows, columns, index + 1)
+        ax.fill(*glacier.fjord.exterior.xy, color="#cfe3f3", label="fjord")
+        if glacier.box is not None:
+            ax.plot(*glacier.box.exterior.xy, color="0.4", lw=0.8, label="box")
+        if glacier.centreline is not None:
+            x, y = glacier.centreline.xy
+            ax.plot(x, y, color="#c0392b", lw=1.2, label="centreline")
+            ax.plot(x[0], y[0], "o", color="#c0392b", ms=3)
+        if glacier.flow_azimuth is not None:
+            centre = glacier.fjord.representative_point()
+            xmin, ymin, xmax, ymax = glacier.fjord.bounds
+            length = 0.25 * max(xmax - xmin, ymax - ymin)
+            angle = numpy.radians(glacier.flow_azimuth)
+            ax.annotate(
+                "",
+                xy=(centre.x + length * numpy.sin(angle), centre.y + length * numpy.cos(angle)),
+                xytext=(centre.x, centre.y),
+                arrowprops={"arrowstyle": "->", "color": "k"},
+            )
+        drafted = " (drafted)" if glacier.drafted else ""
+        ax.set_title(f"{glacier.name}{drafted}\nflow {glacier.flow_azimuth:g}°", fontsize=8)
+        ax.set_aspect("equal")
+        ax.tick_params(labelsize=6)
+        ax.ticklabel_format(style="plain")
+    return figure
