@@ -27,6 +27,7 @@ include: "workflow/rules/timeseries.smk"
 include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/training.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/dataset.smk"
 
 
 # Rules run by Snakemake itself, never submitted to a cluster: listing asks the archive
@@ -54,15 +55,18 @@ onerror:
 
 
 rule all:
-    """The default glaciers' GeoPackages and plots: what `snakemake` with no target makes."""
+    """The default glaciers' GeoPackages, plots and exports: what `snakemake` with no target
+    makes."""
     input:
         expand("results/{glacier}_fronts.gpkg", glacier=config["default_glaciers"]),
         [glacier_plots(glacier) for glacier in config["default_glaciers"]],
+        [glacier_exports(glacier) for glacier in config["default_glaciers"]],
 
 
 rule all_glaciers:
-    """Every configured glacier's GeoPackage and plots: config.yaml's and the catalogues'
+    """Every configured glacier's GeoPackage, plots and exports: config.yaml's and the catalogues'
     (`calvingfronts list-glaciers` lists them)."""
     input:
         expand("results/{glacier}_fronts.gpkg", glacier=list(config["glaciers"])),
         [glacier_plots(glacier) for glacier in config["glaciers"]],
+        [glacier_exports(glacier) for glacier in config["glaciers"]],

@@ -3,7 +3,8 @@
 calvingfronts check-config [--config config/config.yaml]
 calvingfronts list-scenes --glacier G --sensor S [--config ...]
 calvingfronts model-info models/NAME.onnx
-calvingfronts list-glaciers [--config ...]
+calvingfronts list-glaciers [--config ...] [--plot PNG]
+calvingfronts export results/G_fronts.gpkg [--format F ...] [--out-dir DIR]
 calvingfronts draft-glacier (--traces FILE | --fjord-polygon FILE) --name NAME [...]
 calvingfronts draft-catalogue --polygons DIR --centres FILE --out-dir DIR --catalogue FILE
 calvingfronts evaluate-fronts --pred P.gpkg --truth T        (also: evaluate-fronts)
@@ -163,6 +164,29 @@ def _draft_catalogue(args) -> int:
     return 0
 
 
+def _export(args) -> int:
+    from calvingfronts.dataset.export import FORMATS, export_paths, read_export_table, write_export
+
+    glacier = args.glacier or Path(args.gpkg).name.removesuffix("_fronts.gpkg")
+    termpicks_id = None
+    if Path(args.config).exists():
+        from calvingfronts.config import load_config_file
+
+        entry = (load_config_file(args.config).get("glaciers") or {}).get(glacier) or {}
+        termpicks_id = entry.get("termpicks_id")
+    try:
+        table = read_export_table(args.gpkg, termpicks_id)
+    except (OSError, ValueError) as error:
+        print(f"export: {error}", file=sys.stderr)
+        return 1
+    out_dir = args.out_dir or f"results/{glacier}/export"
+    paths = write_export(table, export_paths(out_dir, glacier, args.format or tuple(FORMATS)))
+    for path in paths.values():
+        print(path)
+    print(f"{len(table)} fronts of {glacier} exported", file=sys.stderr)
+    return 0
+
+
 def _list_glaciers(args) -> int:
     from calvingfronts.config import load_config_file
     from calvingfronts.glaciers.config import glacier_listing
@@ -265,6 +289,22 @@ def main(argv: list[str] | None = None) -> int:
     catalogue.add_argument("--exclude", action="append", help="a polygon not to draft (repeatable)")
     catalogue.add_argument("--citation", required=True, help="the polygons' source, cited")
     catalogue.set_defaults(run=_draft_catalogue)
+    export = commands.add_parser(
+        "export", help="a glacier's GeoPackage as shapefile, GeoJSON, GeoParquet and CSV"
+    )
+    export.add_argument("gpkg", help="the glacier's GeoPackage, results/<glacier>_fronts.gpkg")
+    export.add_argument("--glacier", help="its key in the config (default: from the file name)")
+    export.add_argument(
+        "--format",
+        action="append",
+        choices=["shapefile", "geojson", "geoparquet", "csv"],
+        help="one format (repeatable; default: all four)",
+    )
+    export.add_argument("--out-dir", help="default: results/<glacier>/export")
+    export.add_argument(
+        "--config", default="config/config.yaml", help="for the glacier's TermPicks id"
+    )
+    export.set_defaults(run=_export)
     glaciers = commands.add_parser(
         "list-glaciers", help="one line per configured glacier: id, sensors, outlines"
     )

@@ -16,7 +16,7 @@ from calvingfronts.training.datasets import load_frontlearning, split_by_glacier
 from calvingfronts.training.losses import dice_loss, front_loss, zone_loss
 from calvingfronts.training.report import main as report_main
 from calvingfronts.training.samples import FrontSample
-from calvingfronts.training.train import run_progress, lr_factor, train
+from calvingfronts.training.train import lr_factor, run_progress, train
 
 NAMES = (
     "LE07_L1TP_008011_20000323_20170212_01_T1_B2",

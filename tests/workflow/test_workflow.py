@@ -95,6 +95,30 @@ def test_demo_gives_one_front_per_accepted_scene(demo_run):
         assert info.returncode == 0 and "EPSG" in info.stdout and "3413" in info.stdout
 
 
+def test_the_demo_dataset_reads_back_with_every_asset(demo_run):
+    """The README's dataset target on the demo: a STAC collection pystac and geopandas read,
+    every asset present, its extent that of the GeoPackage's fronts."""
+    import pystac
+
+    snakemake(demo_run, "results/demo/dataset/collection.json")
+    collection = pystac.Collection.from_file(
+        str(demo_run / "results" / "demo" / "dataset" / "collection.json")
+    )
+    item = next(collection.get_items())
+    for asset in item.assets.values():
+        assert Path(asset.get_absolute_href()).stat().st_size == asset.extra_fields["file:size"]
+    gpkg = demo_run / "results" / "demo_fronts.gpkg"
+    kept = geopandas.read_file(gpkg, layer="fronts")
+    screened = geopandas.read_file(gpkg, layer="screened")
+    fronts = geopandas.read_parquet(item.assets["fronts"].get_absolute_href())
+    assert len(fronts) == len(kept) + len(screened)
+    times = pandas.concat([kept.acquired, screened.acquired])
+    start, end = collection.extent.temporal.intervals[0]
+    assert start == times.min() and end == times.max()
+    shapefile = geopandas.read_file(item.assets["shapefile"].get_absolute_href())
+    assert len(shapefile) == len(fronts) and "DecDate" in shapefile.columns
+
+
 def test_demo_fronts_are_close_to_the_synthetic_truth(demo_run):
     report = json.loads((demo_run / "results" / "demo_evaluation.json").read_text())
     # Fronts found, kept or screened (the evaluation measures the kept ones).

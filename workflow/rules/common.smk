@@ -250,6 +250,14 @@ def glacier_plots(glacier):
     ]
 
 
+def glacier_exports(glacier):
+    """A glacier's export in every format (rule export_fronts)."""
+    return [
+        f"results/{glacier}/export/{glacier}_fronts{suffix}"
+        for suffix in (".shp.zip", ".geojson", ".parquet", ".csv")
+    ]
+
+
 # Start of the run (`onstart:` in the Snakefile).
 def check_slurm_status_command():
     """Under the SLURM executor, stop before the first job where a cancelled job would be

@@ -5,8 +5,18 @@ rule merge_fronts:
         listings=glacier_listings,
         outlines=glacier_outline_files,
     output:
-        gpkg="results/{glacier}_fronts.gpkg",
-        positions_csv="results/{glacier}_positions.csv",
+        gpkg=report(
+            "results/{glacier}_fronts.gpkg",
+            caption="../report/geopackage.rst",
+            category="{glacier}",
+            labels={"file": "GeoPackage"},
+        ),
+        positions_csv=report(
+            "results/{glacier}_positions.csv",
+            caption="../report/positions.rst",
+            category="{glacier}",
+            labels={"file": "positions table"},
+        ),
         positions_parquet="results/{glacier}_positions.parquet",
     log:
         "results/logs/{glacier}/merge_fronts.log",
