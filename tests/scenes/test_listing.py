@@ -18,6 +18,7 @@ from calvingfronts.scenes.listing import (
     RowRejected,
     failed_listings,
     listing_rejections,
+    nothing_listed,
     write_listing_record,
 )
 from calvingfronts.timeseries.geopackage import build_time_series
@@ -179,3 +180,20 @@ def test_the_run_ends_with_an_error_line_only_when_a_listing_failed(tmp_path):
     assert "1 listing(s) failed: jakobshavn/landsat8" in error and "Re-running" in error
     # What an earlier run wrote is not this run's news.
     assert end_of_run([outputs], started=float("inf")) == ("", None)
+
+
+def test_a_glacier_whose_every_listing_failed_is_said_to_have_no_geopackage(tmp_path):
+    outputs = GlacierOutputs.of("jakobshavn", ["landsat8", "sentinel1"], tmp_path)
+    manifests = tmp_path / "jakobshavn" / "manifests"
+    manifests.mkdir(parents=True)
+    records = []
+    for sensor in ("landsat8", "sentinel1"):
+        record = Listing("jakobshavn", sensor, "stac", [], [], failure="offline").record(0)
+        write_listing_record(record, manifests / f"{sensor}.listing.json")
+        records.append(record)
+    assert nothing_listed(records).startswith("every listing failed, so no GeoPackage")
+    assert nothing_listed(records[:1] + [{"status": "listed"}]) is None
+    text, error = end_of_run([outputs], started=0.0)
+    assert "no GeoPackage: no sensor could be listed" in text
+    assert "no GeoPackage was written for jakobshavn" in error
+    assert "are in the GeoPackage" not in error

@@ -65,3 +65,29 @@ def test_an_archive_down_fails_its_sensor_only_and_the_run_says_so(stac_archive,
     assert plan.returncode == 0, plan.stderr[-3000:]
     jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", plan.stdout, flags=re.MULTILINE))
     assert jobs.get("list_scenes") == "1", plan.stdout
+
+
+def test_a_glacier_whose_every_listing_failed_gets_no_geopackage(tmp_path):
+    """Offline (every archive unreachable): the run exits 1 saying why, and writes no
+    GeoPackage that would look like a result."""
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    for name in ("Snakefile", "workflow", "models", "profiles", "config"):
+        (workdir / name).symlink_to(REPO / name)
+    with LoopbackServer() as gone:
+        down = gone.url + "/"  # refused from here on
+    fast = {"timeout": 2, "retries": 1, "backoff": 0.05}
+    (workdir / "loopback.yaml").write_text(
+        yaml.safe_dump({"sources": {"stac": {"url": down, **fast}}})
+    )
+
+    run = snakemake(workdir)
+    print("\n" + run.stderr[-2500:])
+    assert run.returncode == 1, run.stderr[-3000:]
+    assert not (workdir / TARGET).exists()
+    assert "jakobshavn: every listing failed, so no GeoPackage was written" in run.stderr
+    assert "  no GeoPackage: no sensor could be listed" in run.stderr
+    # The summary's last line; Snakemake then adds that a job did not complete.
+    line = next(x for x in run.stderr.splitlines() if x.startswith("4 listing(s) failed"))
+    assert "jakobshavn/landsat8" in line and "no GeoPackage was written for jakobshavn" in line
+    assert "are in the GeoPackage" not in run.stderr

@@ -2,10 +2,11 @@
 and write the GeoPackage and the positions table."""
 
 import logging
+import sys
 
 from calvingfronts import logs
 from calvingfronts.glaciers.config import glacier_config
-from calvingfronts.scenes.listing import listing_rejections, read_listing_record
+from calvingfronts.scenes.listing import listing_rejections, nothing_listed, read_listing_record
 from calvingfronts.timeseries.geopackage import (
     build_time_series,
     screen_time_series,
@@ -21,6 +22,11 @@ listings = [read_listing_record(path) for path in snakemake.input.listings]
 for listing in listings:
     if listing["status"] == "failed":
         log.error("%s: not listed: %s", listing["sensor"], listing["reason"])
+# An empty GeoPackage would look like a result: a glacier without any listing has none.
+reason = nothing_listed(listings)
+if reason:
+    log.error("%s: %s", snakemake.wildcards.glacier, reason)
+    sys.exit(f"{snakemake.wildcards.glacier}: {reason}")
 # Manifest rows the listing set aside join the scenes' records (stage "list").
 records = read_batch_records(snakemake.input.batches) + listing_rejections(listings)
 fronts, rejected = build_time_series(records)

@@ -136,13 +136,20 @@ def failed_sensors(listings: dict[str, dict]) -> list[str]:
 def end_of_run(glaciers: list[GlacierOutputs], started: float) -> tuple[str, str | None]:
     """The summary of the glaciers this run touched, and, when any of their listings failed,
     the one-line error the run exits with (None when nothing failed)."""
-    blocks, failed = [], []
+    blocks, failed, unlisted = [], [], []
     for outputs in glaciers:
         if not outputs.touched_since(started):
             continue
         listings = read_listings(outputs)
-        tables = read_tables(outputs.gpkg) if outputs.gpkg.exists() else (None, None, None)
-        blocks += glacier_summary(outputs.glacier, listings, *tables, gpkg=outputs.gpkg)
+        if listings and not set(listings) - set(failed_sensors(listings)):
+            # Every listing failed: no GeoPackage is written (merge_fronts), and an older one
+            # is not this run's result.
+            unlisted.append(outputs.glacier)
+            blocks += glacier_summary(outputs.glacier, listings)
+            blocks.append("  no GeoPackage: no sensor could be listed")
+        else:
+            tables = read_tables(outputs.gpkg) if outputs.gpkg.exists() else (None, None, None)
+            blocks += glacier_summary(outputs.glacier, listings, *tables, gpkg=outputs.gpkg)
         failed += [f"{outputs.glacier}/{sensor}" for sensor in failed_sensors(listings)]
     if not blocks:
         return "", None
@@ -150,9 +157,18 @@ def end_of_run(glaciers: list[GlacierOutputs], started: float) -> tuple[str, str
     text = "\n".join([heading, *blocks])
     error = None
     if failed:
+        if unlisted and len(unlisted) == len({f.split("/")[0] for f in failed}):
+            outcome = f"no GeoPackage was written for {', '.join(unlisted)}"
+        elif unlisted:
+            outcome = (
+                f"no GeoPackage was written for {', '.join(unlisted)}; the other glaciers' "
+                "listed sensors' fronts are in their GeoPackages"
+            )
+        else:
+            outcome = "the other sensors' fronts are in the GeoPackage"
         error = (
             f"{len(failed)} listing(s) failed: {', '.join(failed)}: the archive could not be "
-            "asked (see above); the other sensors' fronts are in the GeoPackage. Re-running "
-            "the target lists the failed sensors again."
+            f"asked (see above); {outcome}. Re-running the target lists the failed sensors "
+            "again."
         )
     return text, error

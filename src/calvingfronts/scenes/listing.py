@@ -173,3 +173,14 @@ def listing_rejections(records: list[dict]) -> list[dict]:
                 seen.add(key)
                 rows.append(row)
     return rows
+
+
+def nothing_listed(records: list[dict]) -> str | None:
+    """Why a glacier has no scene at all, where every one of its listings failed (None
+    where any sensor was listed): its GeoPackage would be empty, not a result."""
+    if not records or any(record.get("status") != "failed" for record in records):
+        return None
+    reasons = "; ".join(
+        f"{record.get('sensor')}: {short_failure(record.get('reason') or '')}" for record in records
+    )
+    return f"every listing failed, so no GeoPackage was written ({reasons})"
