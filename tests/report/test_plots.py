@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import geopandas
+import numpy
 import pandas
 import pyogrio
 import pytest
@@ -191,6 +192,33 @@ def test_front_map_colours_fronts_by_date_in_km(fronts):
     (collection,) = [c for c in ax.collections if c.get_array() is not None]
     assert len(collection.get_segments()) == 3
     assert "date" in colourbar_ax.get_ylabel()
+
+
+def test_front_map_is_framed_on_the_fronts_over_the_latest_scene_with_a_scale_bar(fronts, tmp_path):
+    from affine import Affine
+    from matplotlib.offsetbox import AnchoredOffsetbox
+
+    from calvingfronts.raster_io import Raster, write_raster
+    from calvingfronts.report.report_outputs import latest_scene
+
+    # The latest kept front (L2, 21 March) has its scene on disk; the others do not.
+    scene = numpy.linspace(0, 1, 200 * 400, dtype="float32").reshape(1, 200, 400)
+    transform = Affine(50.0, 0, -160000.0, 0, -50.0, -2195000.0)
+    (tmp_path / "landsat8").mkdir()
+    write_raster(tmp_path / "landsat8" / "L2.tif", Raster(scene, transform, "EPSG:3413", None))
+    background = latest_scene(fronts, tmp_path)
+    assert background[1] == (-160000.0, -2205000.0, -140000.0, -2195000.0)
+    assert "landsat8 2020-03-21" in background[2]
+    figure = plots.front_map_figure(fronts, FJORD, "demo", background=background)
+    ax = figure.axes[0]
+    assert len(ax.images) == 1 and "behind: landsat8 2020-03-21" in figure_texts(figure)
+    # Framed on the fronts (x -150.5 to -150 km, 8 km long): not the 20 km fjord.
+    (xmin, xmax) = ax.get_xlim()
+    assert xmax - xmin < 12
+    bars = [a for a in ax.artists if isinstance(a, AnchoredOffsetbox)]
+    assert len(bars) == 1
+    # No scene on disk: no background, and the map is still drawn.
+    assert latest_scene(fronts.iloc[:1], tmp_path) is None
 
 
 def test_front_map_without_fronts_and_with_screened_lines(fronts):

@@ -34,5 +34,8 @@ rule plot_fronts:
         "results/benchmarks/{glacier}/plot_fronts.tsv"
     conda:
         "../../envs/workflow.yaml"
+    params:
+        # The latest kept front's scene is drawn behind the fronts where it is on disk.
+        scenes=lambda wildcards: f"results/{wildcards.glacier}/scenes",
     script:
         "../scripts/plot_fronts.py"

@@ -16,5 +16,6 @@ rows = write_plot_outputs(
     front_map_png=snakemake.output.front_map,
     statistics_html=snakemake.output.statistics,
     statistics_csv=snakemake.output.statistics_csv,
+    scenes_dir=snakemake.params.scenes,
 )
 logging.getLogger("plot_fronts").info("%s: rows per layer %s", snakemake.input.gpkg, rows)

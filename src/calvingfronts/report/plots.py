@@ -171,12 +171,15 @@ def _draw_fjord(ax, fjord) -> None:
             ax.plot(xy[:, 0], xy[:, 1], color="0.2", linewidth=0.8, zorder=1)
 
 
-def front_map_figure(fronts, fjord, glacier: str, screened=None) -> Figure:
-    """The kept fronts over the fjord outline, coloured by acquisition date.
+def front_map_figure(fronts, fjord, glacier: str, screened=None, background=None) -> Figure:
+    """The kept fronts over the fjord outline, coloured by acquisition date, framed on the
+    fronts, with a scale bar.
 
     ``fronts``: a GeoDataFrame with ``acquired`` and line geometries in EPSG:3413 (metres);
     ``fjord``: the glacier's fjord polygon; ``screened``: optional GeoDataFrame or sequence
-    of screened front lines, drawn grey and dashed. Axes are km of EPSG:3413.
+    of screened front lines, drawn grey and dashed; ``background``: optional
+    ``(band, (xmin, ymin, xmax, ymax), label)`` of a scene on the glacier grid (metres),
+    drawn in grey behind the fronts. Axes are km of EPSG:3413.
     """
     lines, days = [], []
     if fronts is not None and len(fronts):
@@ -199,7 +202,11 @@ def front_map_figure(fronts, fjord, glacier: str, screened=None) -> Figure:
     ax.set_xlabel("x (km, EPSG:3413)")
     ax.set_ylabel("y (km, EPSG:3413)")
     ax.ticklabel_format(useOffset=False, style="plain")
-    _draw_fjord(ax, fjord)
+    if background is not None:
+        _draw_background(ax, *background)
+        _draw_fjord_outline(ax, fjord)
+    else:
+        _draw_fjord(ax, fjord)
     if screened_lines:
         ax.add_collection(
             LineCollection(
@@ -231,7 +238,50 @@ def front_map_figure(fronts, fjord, glacier: str, screened=None) -> Figure:
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
     ax.grid(True, linewidth=0.3, alpha=0.6)
+    _scale_bar(ax, xmax - xmin)
     return figure
+
+
+def _draw_background(ax, band, bounds_m, label: str) -> None:
+    """A scene in grey (2-98 % stretch of its valid pixels) under the fronts."""
+    values = numpy.asarray(band, dtype=float)
+    valid = values[numpy.isfinite(values)]
+    if not valid.size:
+        return
+    low, high = numpy.percentile(valid, [2, 98])
+    xmin, ymin, xmax, ymax = (v / 1000.0 for v in bounds_m)
+    ax.imshow(
+        values,
+        extent=(xmin, xmax, ymin, ymax),
+        cmap="gray",
+        vmin=low,
+        vmax=high if high > low else low + 1,
+        interpolation="nearest",
+        zorder=0,
+    )
+    ax.text(
+        0.01, 0.01, f"behind: {label}", transform=ax.transAxes, fontsize=7, color="w",
+        va="bottom", bbox={"facecolor": "k", "alpha": 0.5, "pad": 2, "linewidth": 0},
+    )  # fmt: skip
+
+
+def _draw_fjord_outline(ax, fjord) -> None:
+    x, y = fjord.exterior.xy
+    ax.plot(numpy.asarray(x) / 1000.0, numpy.asarray(y) / 1000.0, color="#7fb3d5", lw=0.8,
+            zorder=1)  # fmt: skip
+
+
+def _scale_bar(ax, width_km: float) -> None:
+    """A scale bar of a round length, about a fifth of the map's width."""
+    from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
+
+    target = width_km / 5.0
+    length = max((v for v in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100) if v <= target), default=0.1)
+    text = f"{length:g} km" if length >= 1 else f"{length * 1000:g} m"
+    ax.add_artist(
+        AnchoredSizeBar(ax.transData, length, text, "upper left", pad=0.4, frameon=True,
+                        size_vertical=width_km / 200.0)
+    )  # fmt: skip
 
 
 def _map_extent_km(fjord, lines: list[numpy.ndarray]) -> tuple[float, float, float, float]:
@@ -244,7 +294,8 @@ def _map_extent_km(fjord, lines: list[numpy.ndarray]) -> tuple[float, float, flo
         points = numpy.concatenate(lines)
         xmin, ymin = points.min(axis=0)
         xmax, ymax = points.max(axis=0)
-        pad = max(xmax - xmin, ymax - ymin) * 0.5 + 1.0
+        # Room for the walls either side, not the whole fjord: the fronts fill the frame.
+        pad = max(xmax - xmin, ymax - ymin) * 0.15 + 0.5
         xmin, ymin = max(xmin - pad, fjord_box[0]), max(ymin - pad, fjord_box[1])
         xmax, ymax = min(xmax + pad, fjord_box[2]), min(ymax + pad, fjord_box[3])
         # Fronts sticking out of the fjord's bounds (should not happen) still show.

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import geopandas
+import numpy
 import pandas
 import pyogrio
 
@@ -39,8 +40,11 @@ def write_plot_outputs(
     front_map_png: str | os.PathLike,
     statistics_html: str | os.PathLike,
     statistics_csv: str | os.PathLike,
+    scenes_dir: str | os.PathLike | None = None,
 ) -> dict[str, int]:
     """Write the two PNGs and the statistics (HTML for the report, CSV for scripts).
+    ``scenes_dir`` (``results/<glacier>/scenes``): where the latest kept front's scene is
+    looked for, to draw behind the fronts.
 
     Returns the number of rows per layer read, for the log.
     """
@@ -53,7 +57,11 @@ def write_plot_outputs(
         raise ValueError(f"{gpkg} lacks the fronts or the rejected layer: not a fronts GeoPackage")
 
     _save_png(plots.position_figure(positions, glacier), position_png)
-    _save_png(plots.front_map_figure(fronts, fjord, glacier, screened=screened), front_map_png)
+    background = latest_scene(fronts, scenes_dir) if scenes_dir is not None else None
+    _save_png(
+        plots.front_map_figure(fronts, fjord, glacier, screened=screened, background=background),
+        front_map_png,
+    )
 
     counts = run_statistics.scene_counts(fronts, rejected, positions)
     reasons = run_statistics.common_reasons(fronts, rejected, positions)
@@ -63,6 +71,34 @@ def write_plot_outputs(
     with atomic_path(statistics_csv) as tmp:
         counts.to_csv(tmp, index=False)
     return {name: len(frame) for name, frame in layers.items()}
+
+
+def latest_scene(fronts, scenes_dir: str | os.PathLike):
+    """The band, bounds (m) and label of the latest kept front's fetched scene
+    (``<scenes_dir>/<sensor>/<scene_id>.tif``), or None where it is not at hand (a scene
+    that was never kept on disk, a rejection marker)."""
+    from calvingfronts.raster_io import read_raster
+    from calvingfronts.rejection import SceneRejected
+
+    if fronts is None or not len(fronts):
+        return None
+    latest = fronts.sort_values("acquired").iloc[-1]
+    path = Path(scenes_dir) / str(latest["sensor"]) / f"{latest['scene_id']}.tif"
+    if not path.is_file():
+        return None
+    try:
+        raster = read_raster(path)
+    except (OSError, ValueError, SceneRejected):
+        return None
+    band = raster.band.astype(float)
+    if raster.nodata is not None and not numpy.isnan(raster.nodata):
+        band[band == raster.nodata] = numpy.nan
+    height, width = band.shape
+    left, top = raster.transform.c, raster.transform.f
+    right = left + raster.transform.a * width
+    bottom = top + raster.transform.e * height
+    day = pandas.to_datetime(latest["acquired"], utc=True).strftime("%Y-%m-%d")
+    return band, (left, bottom, right, top), f"{latest['sensor']} {day}, the latest kept front"
 
 
 def _save_png(figure, path) -> None:

@@ -147,14 +147,16 @@ def statistics_html(counts: pandas.DataFrame, reasons: pandas.DataFrame, glacier
         "th,td{border:1px solid #ccc;padding:3px 8px;text-align:left}"
         "td.n{text-align:right}th{background:#eee}"
     )
-    reasons_html = (
-        _table_html(reasons) if len(reasons) else "<p>No scene was rejected or screened.</p>"
-    )
+    # One real reason per kind, with its figures: the '#' pattern that groups them is for
+    # counting, and reads as a placeholder.
+    shown = reasons.drop(columns="reason").rename(columns={"example": "reason (an example)"})
+    reasons_html = _table_html(shown) if len(shown) else "<p>No scene was rejected or screened.</p>"
     return (
         "<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
         f"<title>{html.escape(glacier)}: run statistics</title><style>{style}</style></head>"
         f"<body><h2>{html.escape(glacier)}: what became of the scenes</h2>"
-        f"{_table_html(counts)}<h3>Most common reasons (numbers shown as #)</h3>"
+        f"{_table_html(counts)}<h3>Most common reasons (the figures differ from scene to "
+        "scene)</h3>"
         f"{reasons_html}</body></html>\n"
     )
 
