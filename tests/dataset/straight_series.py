@@ -1,12 +1,11 @@
 """A small screened time series written as a GeoPackage: the input of the dataset tests
-(the fixture is re-exported by conftest.py)."""
+(the test modules make their fixture of write_straight_series)."""
 
 from __future__ import annotations
 
 from datetime import date
 
 import pandas
-import pytest
 from shapely.geometry import LineString, box
 
 from calvingfronts.glaciers.config import GlacierConfig, SensorSettings
@@ -48,8 +47,7 @@ def _record(scene_id, when, x, uncertainty=100.0, sensor="landsat8", flags=()):
     }
 
 
-@pytest.fixture
-def series_gpkg(tmp_path):
+def write_straight_series(tmp_path):
     """12 fronts 4 days apart (one 2.3 km off, one with a 1.8 km bound: both screened) and
     one rejected scene, as results/straight_fronts.gpkg with its positions tables."""
     days = pandas.date_range("2020-03-01", periods=12, freq="4D")

@@ -16,13 +16,19 @@ import pandas
 import pyarrow.parquet
 import pyogrio
 import pytest
-from straight_series import X0, Y0
+from straight_series import X0, Y0, write_straight_series
 
 from calvingfronts.cli import main
 from calvingfronts.dataset.export import export_paths, read_export_table, write_export
 from calvingfronts.dataset.fields import FIELDS, QUALITY_FLAGS, satellite
 from calvingfronts.fronts.quality import quality_flags
 from calvingfronts.raster_io import OutputWriteError
+
+
+@pytest.fixture
+def series_gpkg(tmp_path):
+    return write_straight_series(tmp_path)
+
 
 TERMPICKS_NAMES = {"GlacierID", "Date", "Year", "Month", "Day", "DecDate", "Satellite", "Author"}
 

@@ -11,12 +11,18 @@ import geopandas
 import pandas
 import pystac
 import pytest
-from straight_series import FJORD
+from straight_series import FJORD, write_straight_series
 
 from calvingfronts.dataset import stac as stac_module
 from calvingfronts.dataset.export import export_paths, read_export_table, write_export
 from calvingfronts.dataset.stac import DatasetInputs, build_dataset, check_dataset
 from calvingfronts.raster_io import OutputWriteError
+
+
+@pytest.fixture
+def series_gpkg(tmp_path):
+    return write_straight_series(tmp_path)
+
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "frontlearning-all-drn-deeplabv3plus.onnx"
 

@@ -117,9 +117,12 @@ def test_screened_fronts_move_to_their_own_layer_and_to_rejected(tmp_path):
     assert layers == {
         "fronts": "LineString",
         "screened": "LineString",
-        "rejected": None,
+        "rejected": "LineString",
         "positions": "Point",
     }
+    # A screened front's line is on its rejected row; a scene without a front has none.
+    gone = geopandas.read_file(gpkg, layer="rejected").set_index("scene_id")
+    assert gone.geometry["X"] is None and gone.geometry["S05"].geom_type == "LineString"
     kept = geopandas.read_file(gpkg, layer="fronts")
     assert "S05" not in set(kept.scene_id) and kept.position_m.notna().all()
     assert kept.uncertainty_m.iloc[0] == pytest.approx(100.0)

@@ -40,7 +40,7 @@ def test_layers_hold_fronts_and_rejections_sorted_by_time(tmp_path):
     write_time_series(fronts, rejected, path)
     assert {tuple(layer) for layer in pyogrio.list_layers(path)} == {
         ("fronts", "LineString"),
-        ("rejected", None),
+        ("rejected", "LineString"),
     }
     read = geopandas.read_file(path, layer="fronts")
     assert list(read.scene_id) == ["A", "B"]

@@ -12,7 +12,8 @@ layers:
 - ``screened``: the fronts screening set aside, with the same columns, the test they failed
   and the reason, so they can be looked at beside the kept ones;
 - ``rejected``: every scene without a kept front: scene_id, sensor, acquired, stage, reason
-  (stage ``screening`` for the screened fronts);
+  (stage ``screening`` for the screened fronts, with the front's line as geometry; the
+  other rows have none: no front was drawn);
 - ``positions``: one row per front, kept or screened (columns
   :data:`calvingfronts.timeseries.positions.POSITION_COLUMNS`), with the point where the front
   crosses the centreline; also written as CSV and Parquet for use without GIS.
@@ -127,18 +128,31 @@ def screen_time_series(
             **{column: screened[column].to_numpy() for column in REJECTED_COLUMNS[:5]},
             "stage": "screening",
             "reason": (screened["screening_test"] + ": " + screened["screening_reason"]).to_numpy(),
+            "geometry": screened.geometry.to_numpy(),
         },
-        columns=REJECTED_COLUMNS,
+        columns=[*REJECTED_COLUMNS, "geometry"],
     )
-    rejected = _by_time(
-        pandas.concat([rejected, moved], ignore_index=True) if len(moved) else rejected
-    )
+    rejected = with_geometry(rejected)
+    if len(moved):
+        rejected = with_geometry(pandas.concat([rejected, moved], ignore_index=True))
+    rejected = _by_time(rejected)
     return TimeSeries(
         fronts=fronts[kept].reset_index(drop=True),
         screened=screened.reset_index(drop=True),
         rejected=rejected,
         positions=positions,
     )
+
+
+def with_geometry(frame: pandas.DataFrame) -> geopandas.GeoDataFrame:
+    """The rejected table as a layer a GIS can show: a LineString column, empty (null) for
+    the scenes without a front."""
+    if isinstance(frame, geopandas.GeoDataFrame) and frame.geometry.name == "geometry":
+        return frame.set_crs(GLACIER_CRS, allow_override=True)
+    table = pandas.DataFrame(frame)
+    if "geometry" not in table:
+        table["geometry"] = None
+    return geopandas.GeoDataFrame(table, geometry="geometry", crs=GLACIER_CRS)
 
 
 def _by_time(frame):
@@ -183,7 +197,12 @@ def write_time_series(
                         geometry_type="LineString",
                     )
                 pyogrio.write_dataframe(
-                    rejected, staging, layer="rejected", driver="GPKG", append=False
+                    with_geometry(rejected),
+                    staging,
+                    layer="rejected",
+                    driver="GPKG",
+                    geometry_type="LineString",
+                    append=False,
                 )
                 if positions is not None:
                     pyogrio.write_dataframe(
