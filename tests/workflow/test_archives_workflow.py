@@ -88,8 +88,13 @@ def test_jakobshavn_from_loopback_archives(stac_archive, tmp_path):
         "S2A_22WEC_20230721_0_L2A",
         "S2B_22WEC_20230724_0_L2A",
         "LC08_L2SP_009011_20230718_02_T1",
+        # Landsat 9's scene is its own sensor's (landsat9), never landsat8's.
+        "LC09_L2SP_009011_20230703_02_T1",
         "S1A_IW_GRDH_1SDV_20230709T101010_20230709T101110_049060_05E6B2",
     }
+    scenes = workdir / "results" / "jakobshavn" / "scenes"
+    assert (scenes / "landsat9" / "LC09_L2SP_009011_20230703_02_T1.tif").exists()
+    assert not list((scenes / "landsat8").glob("LC09*"))
     read_paths = {r.path.split("/")[1] for r in stac_archive.file_server.requests}
     assert read_paths <= new  # nothing fetched again
     rejected = geopandas.read_file(gpkg, layer="rejected")

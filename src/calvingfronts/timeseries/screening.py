@@ -99,39 +99,54 @@ def screen_fronts(
     dates = times.dt.strftime("%Y-%m-%d").to_numpy()
     position = frame["position_m"].to_numpy(dtype=float)
     uncertainty = frame["uncertainty_m"].to_numpy(dtype=float)
-    state = _State(frame, days, dates, position, uncertainty, settings)
+    labels = (frame["sensor"].astype(str) + " " + frame["scene_id"].astype(str)).to_numpy()
+    state = _State(days, dates, position, uncertainty, labels, settings)
     state.screen_uncertain()
     if on_centreline:
         state.screen_unplaced()
     state.screen_same_day_disagreements()
     state.screen_temporal_outliers()
     state.keep_best_per_day()
-    return state.frame
+    screened = ~state.kept
+    frame.loc[screened, "status"] = "screened"
+    frame["screening_test"] = state.tests
+    frame["screening_reason"] = state.reasons
+    return frame
 
 
 class _State:
-    """The fronts' arrays and the screening decisions made so far."""
+    """The fronts' arrays and the screening decisions made so far.
 
-    def __init__(self, frame, days, dates, position, uncertainty, settings: ScreeningSettings):
-        self.frame = frame
+    The fronts are also held in time order, so that the neighbours of a front (the fronts
+    within ``window_days``) are found by binary search, and fronts by day in one pass: the
+    work grows with the fronts times their neighbours, not with the fronts squared.
+    """
+
+    def __init__(self, days, dates, position, uncertainty, labels, settings: ScreeningSettings):
         self.days = days
         self.dates = dates
         self.position = position
         self.uncertainty = uncertainty
+        self.labels = labels
         self.settings = settings
-        self.kept = np.ones(len(frame), dtype=bool)
+        self.kept = np.ones(len(days), dtype=bool)
+        self.tests = np.full(len(days), "", dtype=object)
+        self.reasons = np.full(len(days), "", dtype=object)
+        self.by_time = np.argsort(days, kind="stable")
+        self.sorted_days = days[self.by_time]
+        self.same_day: dict[str, np.ndarray] = {}
+        order = np.argsort(dates, kind="stable")
+        names, starts = np.unique(dates[order], return_index=True)
+        for name, group in zip(names, np.split(order, starts[1:]), strict=True):
+            self.same_day[str(name)] = np.sort(group)
 
     def _screen(self, index: int, test: str, reason: str) -> None:
         self.kept[index] = False
-        row = self.frame.index[index]
-        self.frame.loc[row, ["status", "screening_test", "screening_reason"]] = [
-            "screened",
-            test,
-            reason,
-        ]
+        self.tests[index] = test
+        self.reasons[index] = reason
 
     def _label(self, index: int) -> str:
-        return f"{self.frame['sensor'].iat[index]} {self.frame['scene_id'].iat[index]}"
+        return str(self.labels[index])
 
     def screen_uncertain(self) -> None:
         limit = self.settings.max_uncertainty_m
@@ -157,10 +172,19 @@ class _State:
     def _placed(self) -> np.ndarray:
         return self.kept & np.isfinite(self.position)
 
+    def _window(self, index: int) -> np.ndarray:
+        """Every front within the window of ``index`` (itself and its day included)."""
+        low = np.searchsorted(self.sorted_days, self.days[index] - self.settings.window_days)
+        high = np.searchsorted(
+            self.sorted_days, self.days[index] + self.settings.window_days, side="right"
+        )
+        return self.by_time[low:high]
+
     def _neighbours(self, index: int, candidates: np.ndarray) -> np.ndarray:
         """Kept fronts with a position within the window, of other days than ``index``."""
-        near = np.abs(self.days - self.days[index]) <= self.settings.window_days
-        return np.nonzero(candidates & near & (self.dates != self.dates[index]))[0]
+        window = self._window(index)
+        chosen = window[candidates[window] & (self.dates[window] != self.dates[index])]
+        return np.sort(chosen)
 
     def _neighbour_median(self, index: int, candidates: np.ndarray) -> float | None:
         neighbours = self._neighbours(index, candidates)
@@ -168,11 +192,17 @@ class _State:
             return None
         return float(np.median(self.position[neighbours]))
 
+    def _days_of(self, mask: np.ndarray):
+        """(date, fronts of that date within ``mask``) for every date, in date order."""
+        for date, group in self.same_day.items():
+            chosen = group[mask[group]]
+            if len(chosen):
+                yield date, chosen
+
     def screen_same_day_disagreements(self) -> None:
         placed = self._placed()
         limit = self.settings.same_day_max_difference_m
-        for date in np.unique(self.dates[placed]):
-            group = np.nonzero(placed & (self.dates == date))[0]
+        for _, group in self._days_of(placed):
             if len(group) < 2 or np.ptp(self.position[group]) <= limit:
                 continue
             reference = self._neighbour_median(group[0], placed)
@@ -196,36 +226,33 @@ class _State:
                         f"{self._label(keep)} (limit {distance_text(limit)}), {basis}",
                     )
 
-    def _departures(self, placed: np.ndarray) -> list[tuple[float, int, str]]:
-        """(departure / limit, front, reason) of every front that departs and does not
-        persist."""
+    def _departure(self, index: int, placed: np.ndarray) -> tuple[float, str] | None:
+        """(departure / limit, reason) where the front departs from its neighbours and its
+        position is not seen again; None otherwise."""
         settings = self.settings
-        found = []
-        for index in np.nonzero(placed)[0]:
-            neighbours = self._neighbours(index, placed)
-            if len(neighbours) < settings.min_neighbours:
-                continue
-            values = self.position[neighbours]
-            median = float(np.median(values))
-            mad = MAD_TO_SIGMA * float(np.median(np.abs(values - median)))
-            limit = max(settings.mad_factor * mad, settings.min_limit_m)
-            departure = abs(self.position[index] - median)
-            if departure <= limit or self._confirmed(index, neighbours, limit):
-                continue
-            limit_text = (
-                f"{settings.mad_factor:g} MAD = {distance_text(limit)}"
-                if settings.mad_factor * mad >= settings.min_limit_m
-                else f"{distance_text(limit)}, the minimum; {settings.mad_factor:g} MAD = "
-                f"{distance_text(settings.mad_factor * mad)}"
-            )
-            reason = (
-                f"position {distance_text(departure)} from the neighbours' median "
-                f"({len(neighbours)} fronts within {settings.window_days:g} days; limit "
-                f"{limit_text}), and not seen again: fewer than {settings.confirm_count} of them "
-                "within the limit of it"
-            )
-            found.append((departure / limit, int(index), reason))
-        return found
+        neighbours = self._neighbours(index, placed)
+        if len(neighbours) < settings.min_neighbours:
+            return None
+        values = self.position[neighbours]
+        median = float(np.median(values))
+        mad = MAD_TO_SIGMA * float(np.median(np.abs(values - median)))
+        limit = max(settings.mad_factor * mad, settings.min_limit_m)
+        departure = abs(self.position[index] - median)
+        if departure <= limit or self._confirmed(index, neighbours, limit):
+            return None
+        limit_text = (
+            f"{settings.mad_factor:g} MAD = {distance_text(limit)}"
+            if settings.mad_factor * mad >= settings.min_limit_m
+            else f"{distance_text(limit)}, the minimum; {settings.mad_factor:g} MAD = "
+            f"{distance_text(settings.mad_factor * mad)}"
+        )
+        reason = (
+            f"position {distance_text(departure)} from the neighbours' median "
+            f"({len(neighbours)} fronts within {settings.window_days:g} days; limit "
+            f"{limit_text}), and not seen again: fewer than {settings.confirm_count} of them "
+            "within the limit of it"
+        )
+        return departure / limit, reason
 
     def _confirmed(self, index: int, neighbours: np.ndarray, limit: float) -> bool:
         """Whether at least ``confirm_count`` of the neighbours lie within ``limit`` of the
@@ -238,23 +265,37 @@ class _State:
         return int(agreeing.sum()) >= self.settings.confirm_count
 
     def screen_temporal_outliers(self) -> None:
+        """Screen, round after round, the worst departure within each window, until no front
+        departs. A round judges again only the fronts whose window lost a front in the round
+        before: the others' departures stand as they were."""
+        placed = self._placed()
+        departures = {}
+        changed = np.nonzero(placed)[0]
         for _ in range(len(self.position)):
-            placed = self._placed()
-            departures = self._departures(placed)
+            for index in changed:
+                found = self._departure(int(index), placed) if placed[index] else None
+                if found is None:
+                    departures.pop(int(index), None)
+                else:
+                    departures[int(index)] = found
             if not departures:
                 return
             # Screen only the worst departure within each window this round: its
             # neighbours are judged again without it.
-            ratio = {index: value for value, index, _ in departures}
-            for value, index, reason in departures:
+            screened = []
+            for index, (value, reason) in sorted(departures.items()):
                 window = self._neighbours(index, placed)
-                if all(ratio.get(int(other), 0.0) <= value for other in window):
-                    self._screen(index, "temporal_outlier", reason)
+                if all(departures.get(int(other), (0.0,))[0] <= value for other in window):
+                    screened.append((index, reason))
+            for index, reason in screened:
+                self._screen(index, "temporal_outlier", reason)
+                departures.pop(index)
+            placed = self._placed()
+            touched = {int(other) for index, _ in screened for other in self._window(index)}
+            changed = np.array(sorted(touched), dtype=int)
 
     def keep_best_per_day(self) -> None:
-        kept = np.nonzero(self.kept)[0]
-        for date in np.unique(self.dates[kept]):
-            group = kept[self.dates[kept] == date]
+        for _, group in self._days_of(self.kept):
             if len(group) < 2:
                 continue
             order = np.argsort(np.nan_to_num(self.uncertainty[group], nan=np.inf), kind="stable")
