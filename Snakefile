@@ -55,8 +55,7 @@ onerror:
 
 
 rule all:
-    """The default glaciers' GeoPackages, plots and exports: what `snakemake` with no target
-    makes."""
+    """The default glaciers' GeoPackages, plots and exports: what `snakemake` alone makes."""
     input:
         expand("results/{glacier}_fronts.gpkg", glacier=config["default_glaciers"]),
         [glacier_plots(glacier) for glacier in config["default_glaciers"]],
@@ -64,8 +63,7 @@ rule all:
 
 
 rule all_glaciers:
-    """Every configured glacier's GeoPackage, plots and exports: config.yaml's and the catalogues'
-    (`calvingfronts list-glaciers` lists them)."""
+    """Every configured glacier's GeoPackage, plots and exports (calvingfronts list-glaciers)."""
     input:
         expand("results/{glacier}_fronts.gpkg", glacier=list(config["glaciers"])),
         [glacier_plots(glacier) for glacier in config["glaciers"]],

@@ -72,3 +72,22 @@ class GlacierGrid:
 
         rows, cols = np.mgrid[0 : self.height, 0 : self.width]
         return self.xy(rows.astype(float), cols.astype(float))
+
+
+def pixel_window(
+    bounds: tuple[float, float, float, float],
+    transform: Affine,
+    shape: tuple[int, int],
+    margin_px: int,
+) -> tuple[slice, slice]:
+    """The rows and columns of a north-up grid (``transform``, ``shape``) that hold
+    ``bounds`` (xmin, ymin, xmax, ymax in the grid's CRS) widened by ``margin_px`` pixels,
+    cut to the grid."""
+    xmin, ymin, xmax, ymax = bounds
+    inverse = ~transform
+    col0, row0 = inverse * (xmin, ymax)
+    col1, row1 = inverse * (xmax, ymin)
+    height, width = shape
+    rows = slice(max(int(row0) - margin_px, 0), min(int(row1) + 1 + margin_px, height))
+    cols = slice(max(int(col0) - margin_px, 0), min(int(col1) + 1 + margin_px, width))
+    return rows, cols

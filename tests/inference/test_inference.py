@@ -11,7 +11,7 @@ import pytest
 from onnx import TensorProto, helper
 from scipy import ndimage
 
-from calvingfronts.inference.front_model import FrontModel, available_providers, tile_starts
+from calvingfronts.inference.front_model import FrontModel, available_providers, tile_spans
 
 
 def _write_graph(path, nodes, initializers=(), metadata=None):
@@ -43,11 +43,24 @@ def box_filter_model(tmp_path):
     return _write_graph(tmp_path / "box.onnx", [conv], [kernel])
 
 
-def test_tiles_cover_the_image_with_the_requested_overlap():
-    starts = tile_starts(1000, 256, 64)
-    assert starts[0] == 0 and starts[-1] == 1000 - 256
-    assert all(b - a <= 256 - 64 for a, b in zip(starts, starts[1:], strict=False))
-    assert tile_starts(100, 256, 64) == [0]
+@pytest.mark.parametrize("length", [100, 256, 257, 1000, 1461, 2600, 5229])
+def test_tiles_cover_the_image_with_the_requested_overlap_and_no_more(length):
+    tile, overlap = 1152, 128
+    spans = tile_spans(length, tile, overlap)
+    sizes = {size for _, size in spans}
+    assert len(sizes) == 1 and max(sizes) <= tile, "one tile size, never above the tile"
+    assert spans[0][0] == 0 and spans[-1][0] + spans[-1][1] == length, "the whole length"
+    for (a, size), (b, _) in zip(spans, spans[1:], strict=False):
+        assert a + size - b >= overlap, "neighbours share at least the overlap"
+    # The fewest tiles: one fewer could not cover the length with the overlap.
+    count = len(spans)
+    assert count == 1 or (count - 1) * tile - (count - 2) * overlap < length
+    assert tile_spans(100, 256, 64) == [(0, 100)]
+
+
+def test_a_scene_just_over_a_tile_is_shared_out_not_covered_twice():
+    # A 1333-pixel Landsat scene in its 64-pixel frame: two tiles of 800, not of 1152.
+    assert tile_spans(1333 + 128, 1024 + 128, 128) == [(0, 800), (661, 800)]
 
 
 @pytest.mark.parametrize("shape", [(97, 203), (300, 300), (45, 31)])
@@ -145,3 +158,36 @@ def test_member_counts_outside_the_views_are_refused(identity_model):
     for members in (0, 9):
         with pytest.raises(ValueError, match="members must be 1 to 8"):
             model.predict_members(np.zeros((8, 8), np.float32), members=members)
+
+
+def test_inference_covers_the_fjord_and_its_context_only(identity_model, tmp_path):
+    """Outside the fjord's bounding box and CONTEXT_PX around it the probability is nodata
+    (never inferred); inside, it is what the whole scene gives."""
+    from datetime import datetime, timezone
+
+    from affine import Affine
+
+    from calvingfronts.inference.front_model import CONTEXT_PX
+    from calvingfronts.raster_io import Raster, read_raster, write_raster
+    from calvingfronts.scenes.manifest import Scene
+    from calvingfronts.workflow import pipeline
+
+    image = np.random.default_rng(3).random((1, 600, 700)).astype("float32")
+    transform = Affine(30.0, 0, 0.0, 0, -30.0, 18000.0)
+    preprocessed = tmp_path / "pre.tif"
+    write_raster(preprocessed, Raster(image, transform, "EPSG:3413", None))
+    scene = Scene("S1", "g", "landsat8", "local", datetime(2020, 1, 1, tzinfo=timezone.utc), "x")
+    model = FrontModel(identity_model, device="cpu")
+    # Columns 200-300 and rows 200-300 of the grid.
+    fjord_bounds = (6000.0, 9000.0, 9000.0, 12000.0)
+    full, cut = tmp_path / "full.tif", tmp_path / "cut.tif"
+    pipeline.inference_stage(model, scene, str(preprocessed), str(full), 256, 32, 1)
+    pipeline.inference_stage(model, scene, str(preprocessed), str(cut), 256, 32, 1,
+                             region_bounds=fjord_bounds)  # fmt: skip
+    whole, window = read_raster(full).band, read_raster(cut).band
+    rows = cols = slice(200 - CONTEXT_PX, 300 + 1 + CONTEXT_PX)
+    np.testing.assert_array_equal(window[rows, cols], whole[rows, cols])
+    outside = np.ones(window.shape, dtype=bool)
+    outside[rows, cols] = False
+    nodata = pipeline.PROBABILITY_NODATA
+    assert (window[outside] == nodata).all() and not (whole == nodata).any()

@@ -136,6 +136,7 @@ def _one_scene_at_a_time(demo, folder: Path, settings: BatchSettings) -> None:
             settings.tile_size,
             settings.overlap,
             settings.members,
+            region_bounds=glacier.fjord.bounds,
         )
         pipeline.vectorize_stage(
             glacier, scene, products.probability, products.record, settings.vectorize

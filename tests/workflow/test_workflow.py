@@ -194,6 +194,7 @@ def _one_scene_at_a_time(workdir: Path, config: dict, glacier_name: str) -> Path
                 inference["tile_size"],
                 inference["overlap"],
                 inference["members"],
+                region_bounds=glacier.fjord.bounds,
             )
             vectorize_stage(glacier, scene, paths.probability, paths.record, options, calibration)
             records.append(paths.record)

@@ -2,8 +2,7 @@
 
 
 rule export_fronts:
-    """A glacier's fronts as a zipped shapefile (TermPicks field names), GeoJSON, GeoParquet
-    and a flat CSV (README "What you get")."""
+    """A glacier's fronts as a zipped shapefile, GeoJSON, GeoParquet and CSV (README)."""
     input:
         gpkg="results/{glacier}_fronts.gpkg",
     output:
@@ -39,8 +38,7 @@ rule export_fronts:
 
 
 rule dataset:
-    """A glacier's publishable dataset: a STAC Collection with an Item for the glacier and
-    the time span of its fronts, the files as its assets, and a README."""
+    """A glacier's publishable dataset: a STAC Collection, its Item and files, a README."""
     input:
         fronts="results/{glacier}/export/{glacier}_fronts.parquet",
         geopackage="results/{glacier}_fronts.gpkg",

@@ -81,8 +81,13 @@ class BatchSettings:
     fetch_threads: int = 4
     threads: int | None = None
 
-    def stage_keys(self, scene: Scene, fetched: str) -> dict[str, str]:
-        """The keys of the scene's products, each chained to the one before it."""
+    def stage_keys(
+        self, scene: Scene, fetched: str, region_bounds: tuple | None = None
+    ) -> dict[str, str]:
+        """The keys of the scene's products, each chained to the one before it
+        (``region_bounds``: the fjord's bounding box, where inference is cut to)."""
+        from calvingfronts.inference.front_model import CONTEXT_PX
+
         fetch = digest("fetch", fetch_key(scene), fetch_attempts(fetched))
         inference = digest(
             "inference",
@@ -95,6 +100,9 @@ class BatchSettings:
             self.tile_size,
             self.overlap,
             self.members,
+            # The tiles' layout (even tiles since 2026-12-03) and the inferred window.
+            "even-tiles",
+            None if region_bounds is None else [*region_bounds, CONTEXT_PX],
         )
         vectorize = digest("vectorize", inference, self.vectorize, self.calibration)
         return {"fetch": fetch, "inference": inference, "vectorize": vectorize}
@@ -205,7 +213,7 @@ class BatchRun:
         self.plans = []
         for scene in scenes:
             products = SceneProducts.of(glacier.name, scene.sensor, scene.scene_id, results)
-            keys = settings.stage_keys(scene, products.fetched)
+            keys = settings.stage_keys(scene, products.fetched, self.glacier.fjord.bounds)
             self.plans.append(plan_scene(scene, products, keys, recorded.get(scene.scene_id, {})))
         # Keys only of the products kept: a product about to be overwritten loses its key
         # first, so a job killed while writing it never leaves it looking up to date.
@@ -341,6 +349,7 @@ class BatchRun:
             tile_size=settings.tile_size,
             overlap=settings.overlap,
             members=settings.members,
+            region_bounds=self.glacier.fjord.bounds,
         )
 
     def _vectorize(self, plan: ScenePlan) -> dict:

@@ -209,22 +209,35 @@ def inference_stage(
     tile_size: int,
     overlap: int,
     members: int = 1,
+    region_bounds: tuple[float, float, float, float] | None = None,
 ) -> None:
-    """Front probability over the whole area of interest; NaN where there is no data.
+    """Front probability over the fjord (``region_bounds``: its bounding box in the grid's
+    CRS) and CONTEXT_PX pixels around it, or over the whole area of interest without it;
+    nodata elsewhere and where the scene has no data.
 
     Band 1 is the members' mean probability, the map the front is drawn from; with more than
     one member, bands 2 and on are the members' own maps (tag ``MEMBERS`` names their views),
     from which the vectorize stage measures how much the front depends on the view.
     """
-    from calvingfronts.inference.front_model import MEMBER_VIEWS
+    from calvingfronts.grid import pixel_window
+    from calvingfronts.inference.front_model import CONTEXT_PX, MEMBER_VIEWS
 
     with rejecting("inference", output, scene):
         raster = read_raster(preprocessed)
         image = raster.band
         valid = np.isfinite(image)
-        probabilities = model.predict_members(
-            np.where(valid, image, 0.0), tile_size, overlap, members
+        rows, cols = (
+            pixel_window(region_bounds, raster.transform, image.shape, CONTEXT_PX)
+            if region_bounds is not None
+            else (slice(None), slice(None))
         )
+        inferred = np.zeros(image.shape, dtype=bool)
+        inferred[rows, cols] = True
+        probabilities = np.zeros((members, *image.shape), dtype=np.float32)
+        probabilities[:, rows, cols] = model.predict_members(
+            np.where(valid, image, 0.0)[rows, cols], tile_size, overlap, members
+        )
+        valid &= inferred
         bands = probabilities.mean(axis=0, keepdims=True)
         if members > 1:
             bands = np.concatenate([bands, probabilities])
