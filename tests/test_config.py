@@ -75,6 +75,18 @@ def _broken(config, path, value):
         (("inference", "batch_size"), 0, "inference.batch_size", "at least 1"),
         (("batches", "fetch_threads"), 2.5, "batches.fetch_threads", "whole number"),
         (("training", "stages"), [{"output": "x.onnx"}], "training", "stage 1"),
+        (
+            ("inference", "adaptive"),
+            {"first_members": 8, "escalate_above_px": 10},
+            "inference.adaptive.first_members",
+            "from 2 to inference.members - 1",
+        ),
+        (
+            ("inference", "adaptive"),
+            {"first_members": 3, "escalate_above_px": 10},
+            "inference.adaptive.first_members",
+            "no uncertainty calibration for 3 members",
+        ),
     ],
 )
 def test_semantic_errors_name_the_key(workflow_config, repo, path, value, key, words):

@@ -17,7 +17,7 @@ from calvingfronts.glaciers.config import ConfigError, glacier_config, refuse_un
 from calvingfronts.preprocess.normalize import HISTOGRAM_TREATMENTS
 
 INFERENCE_KEYS = frozenset(
-    {"device", "tile_size", "overlap", "members", "batch_size", "environment"}
+    {"device", "tile_size", "overlap", "members", "batch_size", "environment", "adaptive"}
 )
 BATCHES_KEYS = frozenset({"period", "fetch_threads"})
 
@@ -64,6 +64,23 @@ def model_histogram(path: Path) -> str | None:
     return session.get_modelmeta().custom_metadata_map.get("histogram")
 
 
+def require_calibration(model: Path, members: int, key: str, advice: str) -> None:
+    """Raise ConfigError (at ``key``) unless the model has an uncertainty calibration for
+    ``members`` members, made for this version of its file."""
+    from calvingfronts.fronts.uncertainty import calibration_path, read_calibration
+
+    try:
+        calibration = read_calibration(model, members)
+    except ValueError as error:
+        raise ConfigError("model", str(error)) from None
+    if calibration is None:
+        raise ConfigError(
+            key,
+            f"{model} has no uncertainty calibration for {members} members "
+            f"({calibration_path(model)}): {advice}",
+        )
+
+
 def check_config(config: dict, base_dir: str | Path = ".") -> None:
     """Raise ConfigError for the first semantic problem; the schema has checked the shapes."""
     if config.get("histogram") not in HISTOGRAM_TREATMENTS:
@@ -103,20 +120,27 @@ def check_config(config: dict, base_dir: str | Path = ".") -> None:
         raise ConfigError("screening", str(error)) from None
     members = config.get("inference", {}).get("members", 1)
     if (config.get("screening") or {}).get("max_uncertainty_m") is not None and members > 1:
-        from calvingfronts.fronts.uncertainty import calibration_path, read_calibration
-
-        try:
-            calibration = read_calibration(model, members)
-        except ValueError as error:
-            raise ConfigError("model", str(error)) from None
-        if calibration is None:
+        require_calibration(
+            model,
+            members,
+            "inference.members",
+            f"run `calvingfronts calibrate-uncertainty --members {members} --write` on a "
+            "glacier it was not trained on, or set screening.max_uncertainty_m to null",
+        )
+    adaptive = config.get("inference", {}).get("adaptive")
+    if adaptive:
+        first = adaptive.get("first_members")
+        if not isinstance(first, int) or not 2 <= first < members:
             raise ConfigError(
-                "inference.members",
-                f"{model} has no uncertainty calibration for {members} members "
-                f"({calibration_path(model)}): run `calvingfronts calibrate-uncertainty "
-                f"--members {members} --write` on a glacier it was not trained on, or set "
-                "screening.max_uncertainty_m to null",
+                "inference.adaptive.first_members",
+                f"must be a whole number from 2 to inference.members - 1 ({members - 1})",
             )
+        require_calibration(
+            model,
+            first,
+            "inference.adaptive.first_members",
+            "a front's bound decides whether it gets every view",
+        )
     if config.get("training"):
         # A typo in the training settings should fail now, not after the scenes are built.
         from calvingfronts.training.config import TrainConfig  # plain dataclass, no torch

@@ -287,3 +287,52 @@ def test_a_model_that_cannot_be_loaded_fails_the_job_not_the_scenes(demo, tmp_pa
         _run(demo, tmp_path, model={"path": str(tmp_path / "absent.onnx"), "sha256": "x"})
     fronts = tmp_path / "results" / "demo" / "fronts"
     assert not fronts.exists() or not any(fronts.rglob("*.json"))
+
+
+def test_a_doubtful_front_of_the_first_views_gets_every_view():
+    from calvingfronts.workflow.batch_run import escalation
+
+    front = {"status": "accepted", "pixel_size_m": 30.0, "uncertainty_m": 290.0}
+    assert escalation(front, 10) is None  # 290 m within 10 px of 30 m
+    assert "above 300 m" in escalation({**front, "uncertainty_m": 310.0}, 10)
+    assert escalation({**front, "uncertainty_m": None}, 10) == "no bound for the first views"
+    partial = {"status": "rejected", "stage": "vectorize", "reason": "a partial front"}
+    assert escalation(partial, 10) == "no front: a partial front"
+    # Rejected before the network ran: more views would not help.
+    assert escalation({"status": "rejected", "stage": "preprocess", "reason": "cloudy"}, 10) is None
+
+
+def test_adaptive_views_give_each_scene_the_views_its_front_needs(demo, tmp_path):
+    """With adaptive views a scene's record is the first views' where its front is certain
+    enough and all views' otherwise, and the product keys say so."""
+    from calvingfronts.fronts.uncertainty import read_calibration
+    from calvingfronts.workflow.batch_run import escalation
+
+    config, glacier, scenes = demo
+    first = read_calibration(MODEL, 2).as_dict()
+    full = read_calibration(MODEL, 4).as_dict()
+    _, first_only = _run(demo, tmp_path / "first", members=2, calibration=first)
+    _, everything = _run(demo, tmp_path / "all", members=4, calibration=full)
+    # A limit between the first views' bounds, so that some scenes get every view.
+    bounds_px = sorted(
+        r["uncertainty_m"] / r["pixel_size_m"] for r in first_only if r.get("uncertainty_m")
+    )
+    assert bounds_px[0] < bounds_px[-1]
+    limit_px = 0.5 * (bounds_px[0] + bounds_px[-1])
+    plain = _settings(config, members=4, calibration=full)
+    adaptive = _settings(
+        config, members=4, calibration=full, first_members=2, escalate_above_px=limit_px,
+        first_calibration=first,
+    )  # fmt: skip
+    assert adaptive.adaptive and not plain.adaptive
+    assert (
+        adaptive.stage_keys(scenes[0], "x")["inference"]
+        != plain.stage_keys(scenes[0], "x")["inference"]
+    )
+    _, chosen = _run(demo, tmp_path / "adaptive", members=4, calibration=full, first_members=2,
+                     escalate_above_px=limit_px, first_calibration=first)  # fmt: skip
+    for cheap, costly, record in zip(first_only, everything, chosen, strict=True):
+        expected = costly if escalation(cheap, limit_px) else cheap
+        assert record == expected, record["scene_id"]
+    members = [r.get("quality", {}).get("members") for r in chosen if r["status"] == "accepted"]
+    assert set(members) == {2, 4}, f"both outcomes among the scenes: {members}"

@@ -157,6 +157,7 @@ def _one_scene_at_a_time(workdir: Path, config: dict, glacier_name: str) -> Path
         write_time_series,
     )
     from calvingfronts.timeseries.screening import ScreeningSettings
+    from calvingfronts.workflow.batch_run import escalation
     from calvingfronts.workflow.batches import SceneProducts
     from calvingfronts.workflow.pipeline import (
         fetch_stage,
@@ -168,7 +169,6 @@ def _one_scene_at_a_time(workdir: Path, config: dict, glacier_name: str) -> Path
 
     glacier = glacier_config(config, glacier_name, REPO)
     inference = config["inference"]
-    calibration = read_calibration(REPO / config["model"], inference["members"])
     options = {**config["vectorize"], **config["glaciers"][glacier_name].get("vectorize", {})}
     model = FrontModel(REPO / config["model"], device="cpu", threads=2)
     records, listings = [], []
@@ -178,25 +178,40 @@ def _one_scene_at_a_time(workdir: Path, config: dict, glacier_name: str) -> Path
         for scene in listing.scenes:
             paths = SceneProducts.of(glacier_name, sensor, scene.scene_id, str(workdir))
             fetch_stage(config, glacier, scene, paths.fetched)
-            preprocess_stage(
-                glacier,
-                scene,
-                paths.fetched,
-                paths.preprocessed,
-                config["histogram"],
-                config["preprocess"]["min_valid_fraction"],
-            )
-            inference_stage(
-                model,
-                scene,
-                paths.preprocessed,
-                paths.probability,
-                inference["tile_size"],
-                inference["overlap"],
-                inference["members"],
-                region_bounds=glacier.fjord.bounds,
-            )
-            vectorize_stage(glacier, scene, paths.probability, paths.record, options, calibration)
+            # Adaptive views: the first views, then all of them where that front is doubtful.
+            adaptive = inference.get("adaptive")
+            counts = [adaptive["first_members"]] if adaptive else []
+            for members in [*counts, inference["members"]]:
+                preprocess_stage(
+                    glacier,
+                    scene,
+                    paths.fetched,
+                    paths.preprocessed,
+                    config["histogram"],
+                    config["preprocess"]["min_valid_fraction"],
+                )
+                inference_stage(
+                    model,
+                    scene,
+                    paths.preprocessed,
+                    paths.probability,
+                    inference["tile_size"],
+                    inference["overlap"],
+                    members,
+                    region_bounds=glacier.fjord.bounds,
+                )
+                record = vectorize_stage(
+                    glacier,
+                    scene,
+                    paths.probability,
+                    paths.record,
+                    options,
+                    read_calibration(REPO / config["model"], members),
+                )
+                if members == inference["members"] or not escalation(
+                    record, adaptive["escalate_above_px"]
+                ):
+                    break
             records.append(paths.record)
     fronts, rejected = build_time_series(read_records(records) + listing_rejections(listings))
     series = screen_time_series(

@@ -34,5 +34,6 @@ rule process_batch:
         members=config["inference"]["members"],
         vectorize=lambda wildcards: vectorize_options(wildcards.glacier),
         calibration=model_calibration(config["model"], config["inference"]["members"]),
+        adaptive=adaptive_views(config),
     script:
         "../scripts/process_batch.py"

@@ -211,6 +211,15 @@ def model_identity(model_path):
     return {"path": str(path), "sha256": _sha256(str(path), path.stat().st_mtime_ns)}
 
 
+def adaptive_views(config):
+    """The adaptive views' settings with the calibration of the first views, or None."""
+    adaptive = config["inference"].get("adaptive")
+    if not adaptive:
+        return None
+    first = adaptive["first_members"]
+    return {**adaptive, "first_calibration": model_calibration(config["model"], first)}
+
+
 def model_calibration(model_path, members):
     """The model's uncertainty calibration for this many members (a dict), or None: a new
     calibration re-runs the vectorize stage, nothing before it."""

@@ -23,6 +23,7 @@ settings = BatchSettings(
     calibration=params.calibration,
     fetch_threads=config["batches"]["fetch_threads"],
     threads=snakemake.threads,
+    **(params.adaptive or {}),
 )
 batch = BatchRun(
     config,

@@ -47,6 +47,7 @@ from calvingfronts.workflow.pipeline import (
     fetch_stage,
     inference_stage,
     preprocess_stage,
+    probability_members,
     vectorize_stage,
 )
 
@@ -80,6 +81,22 @@ class BatchSettings:
     calibration: dict | None = None
     fetch_threads: int = 4
     threads: int | None = None
+    # Adaptive views (config inference.adaptive): each scene is inferred with
+    # ``first_members`` views, and again with all ``members`` only where that front is
+    # doubtful: none, or a bound above ``escalate_above_px`` pixels of the scene's grid.
+    first_members: int | None = None
+    escalate_above_px: float | None = None
+    first_calibration: dict | None = None
+
+    @property
+    def adaptive(self) -> bool:
+        return self.first_members is not None and self.first_members < self.members
+
+    def calibration_for(self, members: int) -> dict | None:
+        """The calibration of the member count a probability map was made with."""
+        if self.adaptive and members == self.first_members:
+            return self.first_calibration
+        return self.calibration if members == self.members else None
 
     def stage_keys(
         self, scene: Scene, fetched: str, region_bounds: tuple | None = None
@@ -103,6 +120,10 @@ class BatchSettings:
             # The tiles' layout (even tiles since 2026-12-03) and the inferred window.
             "even-tiles",
             None if region_bounds is None else [*region_bounds, CONTEXT_PX],
+            # Which views a scene gets depends on its first views' front (adaptive views).
+            [self.first_members, self.escalate_above_px, self.first_calibration]
+            if self.adaptive
+            else None,
         )
         vectorize = digest("vectorize", inference, self.vectorize, self.calibration)
         return {"fetch": fetch, "inference": inference, "vectorize": vectorize}
@@ -121,6 +142,19 @@ class ScenePlan:
     products: SceneProducts
     keys: dict[str, str]
     stages: tuple[str, ...]  # the stages to run, a suffix of STAGES (empty: all reused)
+
+
+def escalation(record: dict, above_px: float | None) -> str | None:
+    """Why a front drawn from the first views needs all of them (adaptive views), or None:
+    no front where the network ran, or a bound above ``above_px`` pixels."""
+    if record["status"] != "accepted":
+        # A scene rejected before the network (fetch, preprocess) gains nothing from views.
+        return f"no front: {record.get('reason')}" if record.get("stage") == "vectorize" else None
+    bound = record.get("uncertainty_m")
+    if bound is None:
+        return "no bound for the first views"
+    limit = (above_px or 0.0) * float(record["pixel_size_m"])
+    return f"bound {bound:.0f} m above {limit:.0f} m" if bound > limit else None
 
 
 def plan_scene(scene: Scene, products: SceneProducts, keys: dict, recorded: dict) -> ScenePlan:
@@ -308,19 +342,30 @@ class BatchRun:
             if fetch is not None:
                 fetch.result()
                 self.keys.done(scene_id, "fetch", plan.keys["fetch"])
+            record = None
             if "inference" in plan.stages:
-                self._infer(plan)
+                settings = self.settings
+                if settings.adaptive:
+                    self._infer(plan, settings.first_members)
+                    record = self._vectorize(plan)
+                    reason = escalation(record, settings.escalate_above_px)
+                    if reason:
+                        log.info("scene %s: all %d views (%s)", scene_id, settings.members, reason)
+                        record = None
+                if record is None:
+                    self._infer(plan, settings.members)
                 self.keys.done(scene_id, "inference", plan.keys["inference"])
-            record = None if "vectorize" in plan.stages else _read_record(plan.products.record)
+            if record is None and "vectorize" not in plan.stages:
+                record = _read_record(plan.products.record)
             if record is None:
                 record = self._vectorize(plan)
-                self.keys.done(scene_id, "vectorize", plan.keys["vectorize"])
+            self.keys.done(scene_id, "vectorize", plan.keys["vectorize"])
             return record, None
         except Exception as error:  # anything else is not the scene's fault: see BatchFailed
             log.exception("scene %s did not finish", scene_id)
             return None, f"{type(error).__name__}: {error}"
 
-    def _infer(self, plan: ScenePlan) -> None:
+    def _infer(self, plan: ScenePlan, members: int) -> None:
         settings, products = self.settings, plan.products
         try:
             preprocess_stage(
@@ -332,14 +377,14 @@ class BatchRun:
                 min_valid_fraction=settings.min_valid_fraction,
             )
             if self.batcher is None:
-                self._run_inference(plan)
+                self._run_inference(plan, members)
             else:
                 with self.batcher.worker():
-                    self._run_inference(plan)
+                    self._run_inference(plan, members)
         finally:
             Path(products.preprocessed).unlink(missing_ok=True)
 
-    def _run_inference(self, plan: ScenePlan) -> None:
+    def _run_inference(self, plan: ScenePlan, members: int) -> None:
         settings = self.settings
         inference_stage(
             self.model,
@@ -348,14 +393,14 @@ class BatchRun:
             plan.products.probability,
             tile_size=settings.tile_size,
             overlap=settings.overlap,
-            members=settings.members,
+            members=members,
             region_bounds=self.glacier.fjord.bounds,
         )
 
     def _vectorize(self, plan: ScenePlan) -> dict:
         from calvingfronts.fronts.uncertainty import Calibration
 
-        calibration = self.settings.calibration
+        calibration = self.settings.calibration_for(probability_members(plan.products.probability))
         return vectorize_stage(
             self.glacier,
             plan.scene,

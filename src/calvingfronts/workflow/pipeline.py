@@ -266,6 +266,18 @@ def encode_probability(bands: np.ndarray, valid: np.ndarray, transform, crs, tag
     return Raster(data, transform, crs, nodata=PROBABILITY_NODATA, scales=scales, tags=tags)
 
 
+def probability_members(path: str) -> int:
+    """How many views a probability map was made with (its ``MEMBERS`` tag; 1 without)."""
+    import rasterio
+
+    try:
+        with rasterio.open(path) as src:
+            views = src.tags().get("MEMBERS", "")
+    except (RasterioError, OSError):
+        return 0  # a rejection marker or no file: the vectorize stage says why
+    return max(len([v for v in views.split(",") if v]), 1)
+
+
 def decode_probability(raster: Raster) -> np.ndarray:
     """The probabilities (bands, H, W) of a probability raster as float32, NaN where there
     is no data (float rasters of earlier versions are taken as they are)."""
