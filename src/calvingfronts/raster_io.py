@@ -106,6 +106,16 @@ def atomic_path(path: str | os.PathLike, verify: Callable[[str], None] | None = 
                 os.unlink(tmp)
 
 
+@contextlib.contextmanager
+def own_output(path: str | os.PathLike):
+    """Writing one of our own outputs: any OSError in the block (a read-back that fails
+    included) is the run's fault, never a scene's, and leaves as OutputWriteError."""
+    try:
+        yield
+    except OSError as error:
+        raise OutputWriteError(path, f"{type(error).__name__}: {error}") from error
+
+
 def write_text(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` to ``path`` atomically, checked by reading it back."""
 
@@ -113,11 +123,8 @@ def write_text(path: str | os.PathLike, text: str) -> None:
         if Path(tmp).read_text() != text:
             raise OSError(f"{tmp} does not read back as written")
 
-    try:
-        with atomic_path(path, verify=verify) as tmp:
-            Path(tmp).write_text(text)
-    except OSError as error:  # writing our own file: never the scene's fault
-        raise OutputWriteError(path, f"{type(error).__name__}: {error}") from error
+    with own_output(path), atomic_path(path, verify=verify) as tmp:
+        Path(tmp).write_text(text)
 
 
 @dataclass

@@ -28,17 +28,23 @@ def snakemake(workdir: Path, *options: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=1500)
 
 
-def test_an_archive_down_fails_its_sensor_only_and_the_run_says_so(stac_archive, tmp_path):
-    model = REPO / yaml.safe_load((REPO / "config" / "config.yaml").read_text())["model"]
-    if not model.exists():
-        pytest.skip(f"the front model {model.name} has not been built yet")
+def _workdir_and_refused_archive(tmp_path: Path) -> tuple[Path, str, dict]:
+    """A scratch run folder linked to the checkout, the URL of an archive that refuses
+    every connection, and HTTP settings that give up on it fast."""
     workdir = tmp_path / "run"
     workdir.mkdir()
     for name in ("Snakefile", "workflow", "models", "profiles", "config"):
         (workdir / name).symlink_to(REPO / name)
     with LoopbackServer() as gone:
         down = gone.url + "/"  # refused from here on
-    fast = {"timeout": 2, "retries": 1, "backoff": 0.05}
+    return workdir, down, {"timeout": 2, "retries": 1, "backoff": 0.05}
+
+
+def test_an_archive_down_fails_its_sensor_only_and_the_run_says_so(stac_archive, tmp_path):
+    model = REPO / yaml.safe_load((REPO / "config" / "config.yaml").read_text())["model"]
+    if not model.exists():
+        pytest.skip(f"the front model {model.name} has not been built yet")
+    workdir, down, fast = _workdir_and_refused_archive(tmp_path)
     override = {
         "sources": {"stac": {"url": stac_archive.url, **fast}},
         "glaciers": {"jakobshavn": {"sensors": {"landsat8": {"url": down}}}},
@@ -70,13 +76,7 @@ def test_an_archive_down_fails_its_sensor_only_and_the_run_says_so(stac_archive,
 def test_a_glacier_whose_every_listing_failed_gets_no_geopackage(tmp_path):
     """Offline (every archive unreachable): the run exits 1 saying why, and writes no
     GeoPackage that would look like a result."""
-    workdir = tmp_path / "run"
-    workdir.mkdir()
-    for name in ("Snakefile", "workflow", "models", "profiles", "config"):
-        (workdir / name).symlink_to(REPO / name)
-    with LoopbackServer() as gone:
-        down = gone.url + "/"  # refused from here on
-    fast = {"timeout": 2, "retries": 1, "backoff": 0.05}
+    workdir, down, fast = _workdir_and_refused_archive(tmp_path)
     (workdir / "loopback.yaml").write_text(
         yaml.safe_dump({"sources": {"stac": {"url": down, **fast}}})
     )

@@ -10,7 +10,6 @@ and only then renamed into place, so a killed export leaves the previous file or
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import geopandas
 import pandas
 
 from calvingfronts.dataset.fields import FIELDS, export_table
-from calvingfronts.raster_io import OutputWriteError, atomic_path
+from calvingfronts.raster_io import atomic_path, own_output
 
 # Format name -> file suffix. The shapefile is zipped (GDAL reads and writes .shp.zip as
 # one file): its five parts travel, and are replaced, together.
@@ -112,7 +111,7 @@ def write_geoparquet(table: geopandas.GeoDataFrame, path: Path) -> None:
         if metadata.num_rows != len(table) or b"geo" not in (metadata.metadata or {}):
             raise OSError(f"{tmp} reads back with {metadata.num_rows} rows or no geo metadata")
 
-    with _own_write(path), atomic_path(path, verify=verify) as tmp:
+    with own_output(path), atomic_path(path, verify=verify) as tmp:
         table.to_parquet(tmp, index=False)
 
 
@@ -125,7 +124,7 @@ def write_csv(table: geopandas.GeoDataFrame, path: Path) -> None:
         if len(pandas.read_csv(tmp)) != len(frame):
             raise OSError(f"{tmp} reads back with another number of rows than {len(frame)}")
 
-    with _own_write(path), atomic_path(path, verify=verify) as tmp:
+    with own_output(path), atomic_path(path, verify=verify) as tmp:
         frame.to_csv(tmp, index=False, float_format="%.6g")
 
 
@@ -134,7 +133,7 @@ def _write_ogr(frame, path: Path, suffix: str, driver: str, layer_options: dict)
     then move it onto ``path``."""
     import pyogrio
 
-    with _own_write(path), atomic_path(path) as tmp:
+    with own_output(path), atomic_path(path) as tmp:
         staging = f"{tmp}{suffix}"
         try:
             pyogrio.write_dataframe(
@@ -154,12 +153,3 @@ def _write_ogr(frame, path: Path, suffix: str, driver: str, layer_options: dict)
         finally:
             if os.path.exists(staging):
                 os.unlink(staging)
-
-
-@contextmanager
-def _own_write(path: Path):
-    """Errors while writing our own files are never a scene's fault: OutputWriteError."""
-    try:
-        yield
-    except OSError as error:
-        raise OutputWriteError(path, f"{type(error).__name__}: {error}") from error

@@ -34,7 +34,7 @@ import yaml
 
 from calvingfronts import __version__
 from calvingfronts.dataset.fields import FIELDS, QUALITY_FLAGS
-from calvingfronts.raster_io import OutputWriteError
+from calvingfronts.raster_io import own_output
 
 LICENCE = "CC-BY-4.0"
 METHOD_CITATION = (
@@ -85,11 +85,9 @@ def build_dataset(inputs: DatasetInputs, out_dir: str | os.PathLike) -> Path:
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent)).resolve()
     try:
-        try:
+        with own_output(out_dir):
             collection = _write_dataset(inputs, staging)
             check_dataset(staging / "collection.json")
-        except OSError as error:
-            raise OutputWriteError(out_dir, f"{type(error).__name__}: {error}") from error
         old = None
         if out_dir.exists():
             old = out_dir.with_name(f".{out_dir.name}.old.{os.getpid()}")

@@ -267,14 +267,15 @@ def encode_probability(bands: np.ndarray, valid: np.ndarray, transform, crs, tag
 
 
 def probability_members(path: str) -> int:
-    """How many views a probability map was made with (its ``MEMBERS`` tag; 1 without)."""
+    """How many views a probability map was made with (its ``MEMBERS`` tag; 1 without, as
+    in a rejection marker), or 0 where no file opens: the vectorize stage says why."""
     import rasterio
 
     try:
         with rasterio.open(path) as src:
             views = src.tags().get("MEMBERS", "")
     except (RasterioError, OSError):
-        return 0  # a rejection marker or no file: the vectorize stage says why
+        return 0
     return max(len([v for v in views.split(",") if v]), 1)
 
 
