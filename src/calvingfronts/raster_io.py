@@ -116,6 +116,20 @@ def own_output(path: str | os.PathLike):
         raise OutputWriteError(path, f"{type(error).__name__}: {error}") from error
 
 
+@contextlib.contextmanager
+def staged(tmp: str, suffix: str):
+    """A name beside ``tmp`` (from :func:`atomic_path`) ending in ``suffix``, for writers
+    that choose their format by the name (GDAL's drivers); moved onto ``tmp`` when the block
+    succeeds, removed whatever happens."""
+    staging = f"{tmp}{suffix}"
+    try:
+        yield staging
+        os.replace(staging, tmp)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(staging)
+
+
 def write_text(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` to ``path`` atomically, checked by reading it back."""
 

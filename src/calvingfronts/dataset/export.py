@@ -17,7 +17,7 @@ import geopandas
 import pandas
 
 from calvingfronts.dataset.fields import FIELDS, export_table
-from calvingfronts.raster_io import atomic_path, own_output
+from calvingfronts.raster_io import atomic_path, own_output, staged
 
 # Format name -> file suffix. The shapefile is zipped (GDAL reads and writes .shp.zip as
 # one file): its five parts travel, and are replaced, together.
@@ -133,8 +133,7 @@ def _write_ogr(frame, path: Path, suffix: str, driver: str, layer_options: dict)
     then move it onto ``path``."""
     import pyogrio
 
-    with own_output(path), atomic_path(path) as tmp:
-        staging = f"{tmp}{suffix}"
+    with own_output(path), atomic_path(path) as tmp, staged(tmp, suffix) as staging:
         try:
             pyogrio.write_dataframe(
                 frame,
@@ -145,11 +144,7 @@ def _write_ogr(frame, path: Path, suffix: str, driver: str, layer_options: dict)
                 layer_options=layer_options,
             )
             found = pyogrio.read_info(staging)["features"]
-            if found != len(frame):
-                raise OSError(f"{staging} reads back with {found} features, not {len(frame)}")
-            os.replace(staging, tmp)
         except pyogrio.errors.DataSourceError as error:
             raise OSError(f"{staging} does not read back: {error}") from error
-        finally:
-            if os.path.exists(staging):
-                os.unlink(staging)
+        if found != len(frame):
+            raise OSError(f"{staging} reads back with {found} features, not {len(frame)}")

@@ -32,7 +32,7 @@ import shapely
 
 from calvingfronts.glaciers.config import GlacierConfig
 from calvingfronts.grid import GLACIER_CRS
-from calvingfronts.raster_io import atomic_path, own_output
+from calvingfronts.raster_io import atomic_path, own_output, staged
 from calvingfronts.timeseries.positions import front_positions
 from calvingfronts.timeseries.screening import ScreeningSettings
 
@@ -173,46 +173,40 @@ def write_time_series(
 
     layers = {"fronts": fronts, "screened": screened, "rejected": rejected, "positions": positions}
     expected = {name: len(frame) for name, frame in layers.items() if frame is not None}
-    # Writing our own file: a failure is never a scene's fault.
-    with own_output(path), atomic_path(path) as tmp:
-        # The temporary name must end in .gpkg for GDAL to pick the driver.
-        staging = f"{tmp}.gpkg"
-        try:
-            # GeoPackage 1.3: readable by the older GDAL and QGIS releases still common on
-            # clusters (GDAL < 3.7 reads 1.4 files only "partially").
+    # Writing our own file: a failure is never a scene's fault. The staging name ends in
+    # .gpkg for GDAL to pick the driver.
+    with own_output(path), atomic_path(path) as tmp, staged(tmp, ".gpkg") as staging:
+        # GeoPackage 1.3: readable by the older GDAL and QGIS releases still common on
+        # clusters (GDAL < 3.7 reads 1.4 files only "partially").
+        pyogrio.write_dataframe(
+            fronts,
+            staging,
+            layer="fronts",
+            driver="GPKG",
+            geometry_type="LineString",
+            dataset_options={"VERSION": "1.3"},
+        )
+        if screened is not None:
             pyogrio.write_dataframe(
-                fronts,
+                screened,
                 staging,
-                layer="fronts",
+                layer="screened",
                 driver="GPKG",
                 geometry_type="LineString",
-                dataset_options={"VERSION": "1.3"},
             )
-            if screened is not None:
-                pyogrio.write_dataframe(
-                    screened,
-                    staging,
-                    layer="screened",
-                    driver="GPKG",
-                    geometry_type="LineString",
-                )
+        pyogrio.write_dataframe(
+            with_geometry(rejected),
+            staging,
+            layer="rejected",
+            driver="GPKG",
+            geometry_type="LineString",
+            append=False,
+        )
+        if positions is not None:
             pyogrio.write_dataframe(
-                with_geometry(rejected),
-                staging,
-                layer="rejected",
-                driver="GPKG",
-                geometry_type="LineString",
-                append=False,
+                positions, staging, layer="positions", driver="GPKG", geometry_type="Point"
             )
-            if positions is not None:
-                pyogrio.write_dataframe(
-                    positions, staging, layer="positions", driver="GPKG", geometry_type="Point"
-                )
-            _verify_gpkg(staging, expected)
-            os.replace(staging, tmp)
-        finally:
-            if os.path.exists(staging):
-                os.unlink(staging)
+        _verify_gpkg(staging, expected)
 
 
 def _verify_gpkg(path: str, expected: dict[str, int]) -> None:
