@@ -48,7 +48,8 @@ def _record(scene_id, when, x, uncertainty=100.0, sensor="landsat8", flags=()):
 
 
 def write_straight_series(tmp_path):
-    """12 fronts 4 days apart (one 2.3 km off, one with a 1.8 km bound: both screened) and
+    """12 fronts 4 days apart (one 2.3 km off, one 400 m off with a 1.8 km bound: both
+    screened) and
     one rejected scene, as results/straight_fronts.gpkg with its positions tables."""
     days = pandas.date_range("2020-03-01", periods=12, freq="4D")
     records = [
@@ -62,7 +63,9 @@ def write_straight_series(tmp_path):
         for k, day in enumerate(days)
     ]
     records[5]["front_wkt"] = f"LINESTRING ({X0 + 8300} {Y0}, {X0 + 8300} {Y0 + 4000})"
+    # A doubtful front 400 m off: its neighbours contradict it (an agreeing one would stay).
     records[8]["uncertainty_m"] = 1800.0
+    records[8]["front_wkt"] = f"LINESTRING ({X0 + 6400} {Y0}, {X0 + 6400} {Y0 + 4000})"
     records.append({**_record("X", days[2], 0), "status": "rejected", "stage": "preprocess",
                     "reason": "all nodata"})  # fmt: skip
     settings = SensorSettings("landsat8", "stac", 30.0, date(2020, 1, 1), None)

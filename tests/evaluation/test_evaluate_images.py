@@ -230,3 +230,20 @@ def test_the_workflows_tests_of_a_front_are_the_configs(workflow_config):
     vectorize = workflow_config["vectorize"]
     assert vectorize["min_angle_to_flow"] == WORKFLOW_MIN_ANGLE_TO_FLOW
     assert vectorize["min_length_m"] == WORKFLOW_MIN_LENGTH_M
+
+
+def test_the_evidence_of_a_front_holds_its_position_error_along_the_flow():
+    """Members that draw the front 4 rows (200 m) above the label, towards the top where
+    the ice flows, put the terminus 200 m too far advanced; their quality figures and the
+    members without a front come with it, for a conditional calibration."""
+    from calvingfronts.evaluation.evaluate_images import score_members_with_evidence
+
+    above = np.where(_front(row=26), 0.9, 0.05).astype(np.float32)
+    members = np.stack([above, above, np.full_like(above, 0.05)])
+    pred, truth, _, spread, evidence = score_members_with_evidence(
+        members, _front(), PIXEL, flow_azimuth=0.0
+    )
+    assert pred is not None and spread is not None
+    assert evidence["position_error_m"] == pytest.approx(4 * PIXEL, abs=1.0)
+    assert evidence["members_without_front"] == 1
+    assert 0.0 < evidence["mean_probability"] <= 1.0 and evidence["length_m"] > 0

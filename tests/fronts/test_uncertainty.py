@@ -118,6 +118,29 @@ def test_calibration_file_is_tied_to_the_model_file(tmp_path, repo):
         read_calibration(model, 4)
 
 
+def test_a_calibration_with_position_errors_bounds_the_position_too(tmp_path, repo):
+    """Fronts whose position error is known (evaluate-images' ``position_error_m``) get a
+    position bound of the line's form; without them the calibration has none."""
+    report = _fake_report(20)
+    for k, entry in enumerate(report["per_image"]):
+        entry["position_error_m"] = (-1) ** k * (40 + 1.5 * entry["spread_m"])
+    fit = calibrate_members(report, 0.9, "test")
+    position = fit["position"]
+    assert position["n_fronts"] == 20 and position["coverage"] >= 0.9
+    assert 0.0 <= position["leave_one_out_coverage"] <= 1.0
+    model = tmp_path / "m.onnx"
+    shutil.copy(repo / "models" / "demo-drn-deeplabv3plus.onnx", model)
+    write_calibration(model, {4: fit})
+    calibration = read_calibration(model, 4)
+    assert calibration.position_scale == position["scale"]
+    bound = calibration.position_uncertainty_m(100.0, 49.0)
+    assert bound == pytest.approx(np.hypot(position["floor_px"] * 49.0, position["scale"] * 100))
+    without = calibrate_members(_fake_report(), 0.9, "test")
+    assert "position" not in without
+    write_calibration(model, {4: without})
+    assert read_calibration(model, 4).position_uncertainty_m(100.0, 49.0) is None
+
+
 def test_the_shipped_model_has_a_calibration(repo):
     calibration = read_calibration(repo / "models" / "frontlearning-all-drn-deeplabv3plus.onnx", 8)
     assert calibration is not None and calibration.coverage == 0.9

@@ -160,6 +160,17 @@ def test_screened_markers_are_hollow_and_grey(positions):
     assert screened.get_markeredgecolor() == plots.SCREENED_COLOUR
 
 
+def test_the_position_axis_spans_the_kept_fronts_not_a_screened_one_far_away(positions):
+    """S2, screened 0.8 km below the kept fronts (1.15-1.2 km), does not flatten them: the
+    axis spans the kept ones with a margin, and S2 sits on its lower edge as a triangle."""
+    figure = plots.position_figure(positions, "demo")
+    low, high = figure.axes[0].get_ylim()
+    assert low == pytest.approx(1.15 - 0.2) and high == pytest.approx(1.2 + 0.2)
+    edges = [line for line in figure.axes[0].get_lines() if line.get_marker() == "v"]
+    assert len(edges) == 1 and list(edges[0].get_ydata()) == [pytest.approx(low)]
+    assert "1 screened front(s) beyond the axis: triangles on its edge" in figure_texts(figure)
+
+
 def test_position_figure_of_empty_single_and_missing_tables(positions):
     assert "no fronts" in figure_texts(plots.position_figure(positions.iloc[:0], "demo"))
     missing = plots.position_figure(None, "demo")

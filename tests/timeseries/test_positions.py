@@ -95,9 +95,21 @@ def test_positions_and_box_areas_of_straight_fronts():
     assert first.date == "2020-03-01"
 
 
-def test_screened_fronts_move_to_their_own_layer_and_to_rejected(tmp_path):
+def test_an_uncertain_front_that_its_neighbours_agree_with_is_kept_with_a_flag():
     fronts, rejected = build_time_series(_series())
     series = screen_time_series(fronts, rejected, _glacier(), ScreeningSettings())
+    kept = series.fronts.set_index("scene_id")
+    assert "S08" in kept.index and "S05" not in kept.index
+    assert kept.quality_flags["S08"] == "uncertain"
+    assert kept.quality_flags["S07"] == ""
+    flags = series.positions.set_index("scene_id").screening_flags
+    assert flags["S08"] == "uncertain" and flags["S05"] == ""
+
+
+def test_screened_fronts_move_to_their_own_layer_and_to_rejected(tmp_path):
+    fronts, rejected = build_time_series(_series())
+    settings = ScreeningSettings(screen_uncertain=True)
+    series = screen_time_series(fronts, rejected, _glacier(), settings)
     screened = series.positions[series.positions.status == "screened"]
     assert dict(zip(screened.scene_id, screened.screening_test, strict=True)) == {
         "S05": "temporal_outlier",
@@ -142,8 +154,9 @@ def test_without_a_centreline_or_box_the_numbers_are_empty_not_wrong():
     )
     assert series.positions.position_m.isna().all()
     assert series.positions.area_change_m2.isna().all()
-    # Only the uncertainty test can judge fronts without a position.
-    assert set(series.screened.scene_id) == {"S08"}
+    # Nothing can contradict a front without a position: the uncertain one is only flagged.
+    assert series.screened.empty
+    assert series.fronts.set_index("scene_id").quality_flags["S08"] == "uncertain"
 
 
 def test_a_line_along_the_fjord_wall_is_screened_as_unplaced():

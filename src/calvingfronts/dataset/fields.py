@@ -57,7 +57,7 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "position_uncertainty_m",
         "PosUnc_m",
-        "bound on position_m; empty until a position calibration exists",
+        "90 % bound on position_m's error, m (empty where the model's calibration has none)",
     ),
     Field("crossing_x", "CrossX", "where the front crosses the centreline: x, EPSG:3413 m"),
     Field("crossing_y", "CrossY", "where the front crosses the centreline: y, EPSG:3413 m"),
@@ -70,8 +70,9 @@ FIELDS: tuple[Field, ...] = (
     Field("pixel_size_m", "Pixel_m", "pixel size of the scene on the glacier grid, m"),
 )
 
-# Every quality flag (calvingfronts.fronts.quality.quality_flags) and what it means.
-QUALITY_FLAGS: dict[str, str] = {
+# Every quality flag of the vectorizer (calvingfronts.fronts.quality.quality_flags) and of
+# the screening (calvingfronts.timeseries.screening), and what it means.
+VECTORIZER_FLAGS: dict[str, str] = {
     "several_candidates": "more than one front candidate; the best was kept",
     "bridged_gap": "the line was joined across a gap in the front probability",
     "partial_span": "the line crosses less than half of the fjord's width",
@@ -79,6 +80,12 @@ QUALITY_FLAGS: dict[str, str] = {
     "touches_nodata": "the line runs along no-data pixels (scene edge, clouds)",
     "low_probability": "the mean front probability along the line is below the threshold",
 }
+SCREENING_FLAGS: dict[str, str] = {
+    "uncertain": "uncertainty_m is above screening.max_uncertainty_m; kept, since the "
+    "neighbouring fronts in time do not contradict it",
+    "unjudged": "too few fronts near it in time to check it against (a sparse record, a gap)",
+}
+QUALITY_FLAGS: dict[str, str] = {**VECTORIZER_FLAGS, **SCREENING_FLAGS}
 
 # Satellites by the prefix of an archive's scene id; else by the sensor.
 _SATELLITE_PREFIXES = {
@@ -147,7 +154,10 @@ def export_table(
             "processed": processed,
             "uncertainty_m": pandas.to_numeric(table["uncertainty_m"], errors="coerce"),
             "position_m": pandas.to_numeric(table.get("position_m"), errors="coerce"),
-            "position_uncertainty_m": np.full(len(table), np.nan),
+            "position_uncertainty_m": pandas.to_numeric(
+                table.get("position_uncertainty_m", pandas.Series(np.nan, table.index)),
+                errors="coerce",
+            ),
             "crossing_x": crossing[:, 0],
             "crossing_y": crossing[:, 1],
             "status": table["status"],

@@ -67,14 +67,48 @@ def calibrate_members(report: dict, coverage: float, fitted_on: str) -> dict:
         others = np.arange(len(fronts)) != i
         fit = fit_calibration(spreads[others], errors[others], pixels[others], coverage)
         held_out.append(errors[i] <= fit.uncertainty_m(spreads[i], pixels[i]))
-    return {
-        **calibration.as_dict(),
+    fit = {
+        **{k: v for k, v in calibration.as_dict().items() if not k.startswith("position_")},
         "leave_one_out_coverage": float(np.mean(held_out)),
         "images": report["n_images"],
         "images_without_front": report["n_no_front"],
         "pooled_mean_m": report["mean_m"],
         "pooled_median_m": report["median_m"],
         "report": calibration_report(uncertainty, errors, CUTOFFS_M),
+    }
+    position = calibrate_positions(fronts, float(report["pixel_size_m"]), coverage)
+    if position is not None:
+        fit["position"] = position
+    return fit
+
+
+def calibrate_positions(fronts: list[dict], pixel_m: float, coverage: float) -> dict | None:
+    """The bound on the terminus position, in the line's form, from the fronts whose
+    position error is known (evaluate-images' ``position_error_m``: the crossing with a
+    centreline along the flow), with its leave-one-out coverage and sharpness; None where
+    fewer than 5 fronts have one."""
+    known = [e for e in fronts if e.get("position_error_m") is not None]
+    if len(known) < 5:
+        return None
+    spreads = np.array([e["spread_m"] for e in known])
+    errors = np.abs([e["position_error_m"] for e in known])
+    pixels = np.full(len(known), pixel_m)
+    fit = fit_calibration(spreads, errors, pixels, coverage)
+    bounds = np.array([fit.uncertainty_m(s, pixel_m) for s in spreads])
+    held_out = []
+    for i in range(len(known)):
+        others = np.arange(len(known)) != i
+        refit = fit_calibration(spreads[others], errors[others], pixels[others], coverage)
+        held_out.append(errors[i] <= refit.uncertainty_m(spreads[i], pixel_m))
+    return {
+        "formula": "position_uncertainty_m = hypot(floor_px * pixel_size_m, scale * spread_m)",
+        "scale": fit.scale,
+        "floor_px": fit.floor_px,
+        "n_fronts": len(known),
+        "coverage": float(np.mean(errors <= bounds)),
+        "leave_one_out_coverage": float(np.mean(held_out)),
+        "median_bound_m": round(float(np.median(bounds)), 1),
+        "median_error_m": round(float(np.median(errors)), 1),
     }
 
 
@@ -173,6 +207,24 @@ def card_section(fits: dict[int, dict], command: str) -> str:
             f"{fit['fitted_on']} | {_metres(fit['pooled_mean_m'])} / "
             f"{_metres(fit['pooled_median_m'])} |"
         )
+    positions = {m: fit["position"] for m, fit in fits.items() if fit.get("position")}
+    if positions:
+        lines += [
+            "",
+            "The terminus position's bound, `position_uncertainty_m`, has the same form, fitted "
+            "on the error of the crossing with a centreline along the flow through each "
+            "image's middle (the images flow up):",
+            "",
+            "| members | scale | floor (px) | fronts | coverage (fitted / leave-one-out) | "
+            "median bound / median error |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for members, fit in sorted(positions.items()):
+            lines.append(
+                f"| {members} | {fit['scale']} | {fit['floor_px']} | {fit['n_fronts']} | "
+                f"{fit['coverage']:.0%} / {fit['leave_one_out_coverage']:.0%} | "
+                f"{fit['median_bound_m']:.0f} m / {fit['median_error_m']:.0f} m |"
+            )
     lines += ["", markdown_table(fits), ""]
     return "\n".join(lines)
 

@@ -46,6 +46,7 @@ from calvingfronts.fronts.uncertainty import Calibration, front_with_spread, rea
 from calvingfronts.help_text import plain
 from calvingfronts.inference import default_model
 from calvingfronts.preprocess.normalize import normalize
+from calvingfronts.timeseries.terminus import straight_centreline, terminus_position
 
 # The default model's path in a checkout; find_model looks for it wherever one runs.
 DEFAULT_MODEL = str(default_model.DEFAULT_MODEL)
@@ -112,7 +113,15 @@ def score_probability(
     return pred, truth, reason
 
 
-def score_members(
+def score_members(*args, **options):
+    """:func:`score_probability` for the members (M, H, W) of one image: the consensus
+    front, the truth line, the reason, and the members' spread in metres (or None). The
+    arguments are :func:`score_members_with_evidence`'s; ``rejections`` are extract_front's
+    tests of a front (e.g. ``min_angle_to_flow``)."""
+    return score_members_with_evidence(*args, **options)[:4]
+
+
+def score_members_with_evidence(
     member_probabilities: np.ndarray,
     front: np.ndarray,
     pixel_size_m: float,
@@ -123,15 +132,16 @@ def score_members(
     truth=None,
     rejections: dict | None = None,
 ):
-    """:func:`score_probability` for the members (M, H, W) of one image: the consensus
-    front, the truth line, the reason, and the members' spread in metres (or None).
-    ``rejections`` are extract_front's tests of a front (e.g. ``min_angle_to_flow``)."""
+    """:func:`score_members` and the evidence a conditional calibration can use: the
+    consensus front's quality figures, the members without a front, and the error of its
+    terminus position where a centreline along the flow through the image's middle crosses
+    both lines (``position_error_m``, predicted less true: positive is too far advanced)."""
     shape = member_probabilities.shape[1:]
     if transform is None:
         transform = image_transform(shape, pixel_size_m)
     if fjord is None:
         fjord = whole_image_fjord(shape, pixel_size_m)
-    result, spread, _ = front_with_spread(
+    result, spread, missing = front_with_spread(
         member_probabilities,
         transform,
         fjord,
@@ -140,7 +150,38 @@ def score_members(
         **(rejections or {}),
     )
     truth = truth if truth is not None else label_line(front, transform)
-    return result.front, truth, result.reason, spread
+    evidence = {"members_without_front": int(missing)}
+    quality = result.quality or {}
+    for key in ("mean_probability", "fraction_above_threshold", "span_fraction", "length_m"):
+        if quality.get(key) is not None:
+            evidence[key] = quality[key]
+    if result.front is not None and truth is not None and flow_azimuth is not None:
+        error = position_error(result.front, truth, fjord, flow_azimuth)
+        if error is not None:
+            evidence["position_error_m"] = round(error, 1)
+    return result.front, truth, result.reason, spread, evidence
+
+
+def position_error(pred, truth, fjord, flow_azimuth: float) -> float | None:
+    """Predicted less true terminus position along a straight centreline through the
+    fjord's middle along the flow (None where either line does not cross it)."""
+    centreline = straight_centreline(fjord, flow_azimuth)
+    if centreline is None:
+        return None
+    at_pred, at_truth = _position(pred, centreline), _position(truth, centreline)
+    if at_pred is None or at_truth is None:
+        return None
+    return float(at_pred - at_truth)
+
+
+def _position(line, centreline) -> float | None:
+    """A line's terminus position; of a label in several parts, the part that crosses the
+    centreline (the longest of those), else the longest part, extended."""
+    parts = [p for p in getattr(line, "geoms", [line]) if p.length > 0]
+    if not parts:
+        return None
+    crossing = [p for p in parts if p.intersects(centreline)]
+    return terminus_position(max(crossing or parts, key=lambda p: p.length), centreline)
 
 
 def summarize(
@@ -307,7 +348,7 @@ def evaluate_folder(
         probabilities = model.predict_members(image, members=members)
         names.append(path.name)
         pixel = resample_m or pixel_size_m
-        pred, truth, reason, spread = score_members(
+        pred, truth, reason, spread, evidence = score_members_with_evidence(
             probabilities,
             front,
             pixel,
@@ -319,7 +360,7 @@ def evaluate_folder(
             rejections,
         )
         results.append((pred, truth, reason))
-        extra = {} if spread is None else {"spread_m": spread}
+        extra = evidence if spread is None else {"spread_m": spread, **evidence}
         if spread is not None and calibration is not None:
             extra["uncertainty_m"] = calibration.uncertainty_m(spread, pixel)
         extras.append(extra)

@@ -59,7 +59,10 @@ def read_traces(path: str | Path) -> geopandas.GeoDataFrame:
         {
             "glacier": Path(path).stem,
             "sensor": frame[source_column].astype(str) if source_column else "trace",
-            "scene_id": frame[id_column].astype(str) if id_column else frame.index.astype(str),
+            # Some collections end their ids with a line break.
+            "scene_id": frame[id_column].astype(str).str.strip()
+            if id_column
+            else frame.index.astype(str),
             "acquired": acquired,
         },
         geometry=geometry,

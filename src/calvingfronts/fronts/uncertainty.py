@@ -62,6 +62,10 @@ class Calibration:
     ``floor_px`` is the error left when every member agrees (the line's own placement error,
     in pixels of the scene's grid), ``scale`` turns the members' spread into the error's
     bound; ``coverage`` is the share of calibration fronts whose error is within the bound.
+
+    ``position_floor_px`` and ``position_scale`` do the same for the terminus position (the
+    crossing with a centreline along the flow), fitted where a true position exists; None
+    where the calibration has none.
     """
 
     scale: float
@@ -69,9 +73,18 @@ class Calibration:
     coverage: float = 0.9
     fitted_on: str = ""
     n_fronts: int = 0
+    position_scale: float | None = None
+    position_floor_px: float | None = None
 
     def uncertainty_m(self, spread_m: float, pixel_size_m: float) -> float:
         return float(math.hypot(self.floor_px * pixel_size_m, self.scale * spread_m))
+
+    def position_uncertainty_m(self, spread_m: float, pixel_size_m: float) -> float | None:
+        if self.position_scale is None or self.position_floor_px is None:
+            return None
+        return float(
+            math.hypot(self.position_floor_px * pixel_size_m, self.position_scale * spread_m)
+        )
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -210,4 +223,9 @@ def read_calibration(model_path: str | Path, members: int) -> Calibration | None
     if entry is None:
         return None
     fields = {k: entry[k] for k in ("scale", "floor_px", "coverage", "fitted_on", "n_fronts")}
-    return Calibration(**fields)
+    position = entry.get("position") or {}
+    return Calibration(
+        **fields,
+        position_scale=position.get("scale"),
+        position_floor_px=position.get("floor_px"),
+    )

@@ -45,7 +45,8 @@ def _message_figure(ax, text: str) -> None:
 def position_figure(positions: pandas.DataFrame | None, glacier: str) -> Figure:
     """Terminus position (km along the centreline) against time, one colour per sensor.
 
-    Error bars are ``uncertainty_m`` (a 90 % bound). Screened fronts are hollow grey
+    Error bars are ``position_uncertainty_m`` (a 90 % bound on the position), or the line's
+    ``uncertainty_m`` where a front has no position bound. Screened fronts are hollow grey
     markers, one shape per screening test; kept fronts are joined in time order by a thin
     line. Rows without a position are left out. ``positions=None`` means the GeoPackage
     has no positions table (written before positions were computed).
@@ -65,7 +66,7 @@ def position_figure(positions: pandas.DataFrame | None, glacier: str) -> Figure:
     table = positions.assign(
         time=_utc_naive(positions["acquired"]).to_numpy(),
         position_km=pandas.to_numeric(positions["position_m"], errors="coerce") / 1000.0,
-        error_km=pandas.to_numeric(positions["uncertainty_m"], errors="coerce") / 1000.0,
+        error_km=_position_bound(positions) / 1000.0,
     )
     table = table[numpy.isfinite(table["position_km"])].sort_values("time")
     if table.empty:
@@ -117,6 +118,7 @@ def position_figure(positions: pandas.DataFrame | None, glacier: str) -> Figure:
             fontsize=8,
             color="0.4",
         )
+    _frame_on_kept(ax, kept, screened)
     if table["time"].max() - table["time"].min() < pandas.Timedelta(days=2):
         # One date alone: a month around it, not matplotlib's default of years.
         middle = table["time"].min()
@@ -133,6 +135,54 @@ def position_figure(positions: pandas.DataFrame | None, glacier: str) -> Figure:
         bbox_to_anchor=(1.01, 1.0),
     )
     return figure
+
+
+def _position_bound(positions: pandas.DataFrame) -> pandas.Series:
+    """The bar of each position: its own bound (``position_uncertainty_m``) where the model's
+    calibration has one, else the line's ``uncertainty_m``."""
+    line = pandas.to_numeric(positions["uncertainty_m"], errors="coerce")
+    if "position_uncertainty_m" not in positions:
+        return line
+    return pandas.to_numeric(positions["position_uncertainty_m"], errors="coerce").fillna(line)
+
+
+def _frame_on_kept(ax, kept: pandas.DataFrame, screened: pandas.DataFrame) -> None:
+    """The position axis spans the kept fronts (a margin of a tenth of their range, at least
+    200 m), not the screened ones or the bars of doubtful fronts, which may lie kilometres
+    away and would flatten the record; screened fronts beyond it sit on the axis's edge as
+    triangles pointing the way they lie."""
+    if kept.empty:
+        return
+    low, high = kept["position_km"].min(), kept["position_km"].max()
+    margin = max(0.1 * (high - low), 0.2)
+    low, high = low - margin, high + margin
+    ax.set_ylim(low, high)
+    for beyond, edge, marker in (
+        (screened["position_km"] > high, high, "^"),
+        (screened["position_km"] < low, low, "v"),
+    ):
+        if beyond.any():
+            ax.plot(
+                screened.loc[beyond, "time"],
+                numpy.full(int(beyond.sum()), edge),
+                marker,
+                color=SCREENED_COLOUR,
+                markersize=6,
+                clip_on=False,
+                linestyle="none",
+                zorder=4,
+            )
+    outside = int(((screened["position_km"] > high) | (screened["position_km"] < low)).sum())
+    if outside:
+        ax.text(
+            0.99,
+            0.01,
+            f"{outside} screened front(s) beyond the axis: triangles on its edge",
+            transform=ax.transAxes,
+            ha="right",
+            fontsize=8,
+            color="0.4",
+        )
 
 
 def _error_bars(error_km: pandas.Series):

@@ -47,6 +47,7 @@ FRONT_COLUMNS = [
     "histogram",
     "pixel_size_m",
     "uncertainty_m",
+    "position_uncertainty_m",
     "quality_flags",
 ]
 REJECTED_COLUMNS = ["glacier", "sensor", "scene_id", "acquired", "source", "stage", "reason"]
@@ -119,6 +120,14 @@ def screen_time_series(
     positions = front_positions(fronts, glacier.centreline, glacier.box, screening)
     fronts = fronts.copy()
     fronts["position_m"] = positions["position_m"].to_numpy()
+    fronts["quality_flags"] = [
+        ",".join(part for part in (own, added) if part)
+        for own, added in zip(
+            fronts.get("quality_flags", pandas.Series("", fronts.index)).fillna(""),
+            positions["screening_flags"],
+            strict=True,
+        )
+    ]
     kept = (positions["status"] == "kept").to_numpy()
     screened = fronts[~kept].copy()
     screened["screening_test"] = positions.loc[~kept, "screening_test"].to_numpy()

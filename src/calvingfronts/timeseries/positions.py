@@ -30,9 +30,11 @@ POSITION_COLUMNS = [
     "area_change_m2",
     "box_width_m",
     "uncertainty_m",
+    "position_uncertainty_m",
     "status",
     "screening_test",
     "screening_reason",
+    "screening_flags",
 ]
 
 
@@ -67,6 +69,11 @@ def front_positions(
         if "uncertainty_m" in fronts
         else pandas.Series(np.nan, fronts.index)
     )
+    position_uncertainty = (
+        fronts["position_uncertainty_m"]
+        if "position_uncertainty_m" in fronts
+        else pandas.Series(np.nan, fronts.index)
+    )
     table = pandas.DataFrame(
         {
             "glacier": fronts["glacier"].to_numpy(),
@@ -79,6 +86,10 @@ def front_positions(
             "area_change_m2": np.asarray(areas, dtype=float),
             "box_width_m": np.asarray(widths, dtype=float),
             "uncertainty_m": pandas.to_numeric(uncertainty, errors="coerce").to_numpy(dtype=float),
+            "position_uncertainty_m": pandas.to_numeric(
+                position_uncertainty, errors="coerce"
+            ).to_numpy(dtype=float),
+            "length_m": fronts.geometry.length.to_numpy(dtype=float),
         }
     )
     table = screen_fronts(table, screening, on_centreline=centreline is not None)

@@ -80,7 +80,7 @@ def box_area_change(
     xmin, ymin, xmax, ymax = box.bounds
     reach = 2.0 * math.hypot(xmax - xmin, ymax - ymin)
     extended = extend_ends(front, reach)
-    behind = _region_behind(extended, _upstream_direction(front, centreline), reach)
+    behind = _region_behind(extended, upstream_direction(front, centreline), reach)
     return float(behind.intersection(box).area), width
 
 
@@ -160,7 +160,7 @@ def _crossing_nearest(front: LineString, centreline: LineString, middle: Point) 
     return min(points, key=lambda p: abs(front.project(p) - at_middle))
 
 
-def _upstream_direction(front: LineString, centreline: LineString) -> np.ndarray:
+def upstream_direction(front: LineString, centreline: LineString) -> np.ndarray:
     """Unit vector pointing upstream along the centreline where the front is (the local
     direction, so a curving fjord and a curving box are followed)."""
     at = centreline.project(front.interpolate(0.5, normalized=True))

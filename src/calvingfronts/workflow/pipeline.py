@@ -349,9 +349,11 @@ def vectorize_stage(
         else:
             record.update(status="accepted", front_wkt=result.front.wkt, quality=quality)
             if spread is not None and calibration is not None:
-                record["uncertainty_m"] = round(
-                    calibration.uncertainty_m(spread, pixel_size(raster.transform)), 1
-                )
+                pixel = pixel_size(raster.transform)
+                record["uncertainty_m"] = round(calibration.uncertainty_m(spread, pixel), 1)
+                position_bound = calibration.position_uncertainty_m(spread, pixel)
+                if position_bound is not None:
+                    record["position_uncertainty_m"] = round(position_bound, 1)
     except SceneRejected as rejection:
         record.update(status="rejected", **rejection.as_record())
     except (RasterioError, OSError, ValueError) as error:
