@@ -171,6 +171,14 @@ def test_the_position_axis_spans_the_kept_fronts_not_a_screened_one_far_away(pos
     assert "1 screened front(s) beyond the axis: triangles on its edge" in figure_texts(figure)
 
 
+def test_kept_fronts_flagged_uncertain_have_a_white_centre(positions):
+    positions["screening_flags"] = ["uncertain", "", "", "", "", ""]
+    figure = plots.position_figure(positions, "demo")
+    assert "kept, flagged uncertain (1)" in legend_labels(figure)
+    (centre,) = [line for line in figure.axes[0].get_lines() if line.get_color() == "white"]
+    assert list(centre.get_ydata()) == [1.2]
+
+
 def test_position_figure_of_empty_single_and_missing_tables(positions):
     assert "no fronts" in figure_texts(plots.position_figure(positions.iloc[:0], "demo"))
     missing = plots.position_figure(None, "demo")

@@ -46,7 +46,8 @@ def position_figure(positions: pandas.DataFrame | None, glacier: str) -> Figure:
     """Terminus position (km along the centreline) against time, one colour per sensor.
 
     Error bars are ``position_uncertainty_m`` (a 90 % bound on the position), or the line's
-    ``uncertainty_m`` where a front has no position bound. Screened fronts are hollow grey
+    ``uncertainty_m`` where a front has no position bound. Kept fronts flagged
+    ``uncertain`` have a white centre. Screened fronts are hollow grey
     markers, one shape per screening test; kept fronts are joined in time order by a thin
     line. Rows without a position are left out. ``positions=None`` means the GeoPackage
     has no positions table (written before positions were computed).
@@ -91,6 +92,25 @@ def position_figure(positions: pandas.DataFrame | None, glacier: str) -> Figure:
             capsize=2,
             label=f"{sensor} ({len(rows)})",
             zorder=3,
+        )
+    flags = kept.get("screening_flags", pandas.Series("", index=kept.index, dtype=object))
+    doubtful = kept[
+        flags.astype(object).where(flags.notna(), "").astype(str).str.contains("uncertain")
+    ]
+    if len(doubtful):
+        # Kept but doubtful (a bound above the cut-off that no neighbour contradicts): a
+        # white centre, so a reader sees which kept fronts the time series vouches for.
+        ax.plot(
+            doubtful["time"],
+            doubtful["position_km"],
+            "o",
+            markersize=3,
+            color="white",
+            markeredgecolor="0.3",
+            markeredgewidth=0.4,
+            linestyle="none",
+            label=f"kept, flagged uncertain ({len(doubtful)})",
+            zorder=4,
         )
     tests = screened["screening_test"].fillna("").replace("", "unspecified")
     for i, (test, rows) in enumerate(screened.groupby(tests, sort=True)):
