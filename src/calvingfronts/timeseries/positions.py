@@ -64,16 +64,13 @@ def front_positions(
         areas.append(np.nan if area is None else area)
         widths.append(width)
     acquired = pandas.to_datetime(fronts["acquired"], utc=True)
-    uncertainty = (
-        fronts["uncertainty_m"]
-        if "uncertainty_m" in fronts
-        else pandas.Series(np.nan, fronts.index)
-    )
-    position_uncertainty = (
-        fronts["position_uncertainty_m"]
-        if "position_uncertainty_m" in fronts
-        else pandas.Series(np.nan, fronts.index)
-    )
+
+    def bound(column: str) -> np.ndarray:
+        """A bound column as floats; NaN where the fronts have none."""
+        if column not in fronts:
+            return np.full(len(fronts), np.nan)
+        return pandas.to_numeric(fronts[column], errors="coerce").to_numpy(dtype=float)
+
     table = pandas.DataFrame(
         {
             "glacier": fronts["glacier"].to_numpy(),
@@ -85,10 +82,8 @@ def front_positions(
             "position_m": np.asarray(positions, dtype=float),
             "area_change_m2": np.asarray(areas, dtype=float),
             "box_width_m": np.asarray(widths, dtype=float),
-            "uncertainty_m": pandas.to_numeric(uncertainty, errors="coerce").to_numpy(dtype=float),
-            "position_uncertainty_m": pandas.to_numeric(
-                position_uncertainty, errors="coerce"
-            ).to_numpy(dtype=float),
+            "uncertainty_m": bound("uncertainty_m"),
+            "position_uncertainty_m": bound("position_uncertainty_m"),
             "length_m": fronts.geometry.length.to_numpy(dtype=float),
         }
     )

@@ -142,9 +142,8 @@ def screen_fronts(
         # centreline and wrong beside it departs here. Only doubtful fronts are judged on
         # it: on Jakobshavn's real traces the box-mean jumps by 5-10 km between good
         # fronts days apart (judging all of them screened 24 % of the traces).
-        doubtful = np.array(["uncertain" in flags for flags in state.flags])
         state.screen_temporal_outliers(
-            box_position, "box_outlier", "box-mean position", judged=doubtful
+            box_position, "box_outlier", "box-mean position", judged=state.doubtful
         )
     if on_centreline:
         state.flag_unjudged()
@@ -179,6 +178,7 @@ class _State:
         self.tests = np.full(len(days), "", dtype=object)
         self.reasons = np.full(len(days), "", dtype=object)
         self.flags: list[list[str]] = [[] for _ in range(len(days))]
+        self.doubtful = np.zeros(len(days), dtype=bool)  # flagged "uncertain"
         self.by_time = np.argsort(days, kind="stable")
         self.sorted_days = days[self.by_time]
         self.day_number = np.unique(dates, return_inverse=True)[1]
@@ -207,6 +207,7 @@ class _State:
         for index in np.nonzero(self.uncertainty > limit)[0]:
             if not self.settings.screen_uncertain:
                 self.flags[index].append("uncertain")
+                self.doubtful[index] = True
                 continue
             self._screen(
                 index,
@@ -323,9 +324,12 @@ class _State:
         )
         return np.hstack([before, after])
 
-    def _judge(self, series: np.ndarray, placed: np.ndarray, which: np.ndarray) -> dict:
-        """What the neighbours (fronts of ``placed``) expect of the fronts ``which``: the
-        figures of the test, one array each, for those fronts.
+    def _judge(
+        self, series: np.ndarray, placed: np.ndarray, nearest: np.ndarray, which: np.ndarray
+    ) -> dict:
+        """What the neighbours (fronts of ``placed``; ``nearest`` is ``_local`` of them)
+        expect of the fronts ``which``: the figures of the test, one array each, for those
+        fronts.
 
         The expected value is the median of the ``neighbours_each_side`` nearest fronts on
         each side, moved to the front's day along their Theil-Sen slope where they lie on
@@ -336,7 +340,7 @@ class _State:
         scale too noisy to judge by."""
         settings = self.settings
         each = settings.neighbours_each_side
-        local = self._local(placed, each)[which]
+        local = nearest[which]
         offset = values_at(self.days, local) - self.days[which, None]
         values = values_at(series, local)
         count = np.isfinite(values).sum(axis=1)
@@ -356,7 +360,7 @@ class _State:
             + slope[:, None] * (values_at(self.days, wide) - self.days[which, None])
         )
         mad = np.nan_to_num(scaled_mad(around))
-        doubtful = np.array(["uncertain" in self.flags[i] for i in which], dtype=bool)
+        doubtful = self.doubtful[which]
         # A doubtful front gets less benefit of the doubt: a smaller departure contradicts it.
         floor = np.where(doubtful, settings.uncertain_limit_m, settings.min_limit_m)
         limit = np.maximum(settings.mad_factor * mad, floor)
@@ -432,8 +436,9 @@ class _State:
         placed = self._placed() & np.isfinite(series)
         which = np.nonzero(placed & judged)[0]
         while True:
+            nearest = self._local(placed, self.settings.neighbours_each_side)
             if len(which):
-                figures = self._judge(series, placed, which)
+                figures = self._judge(series, placed, nearest, which)
                 ratio[which] = figures["ratio"]
                 for row in np.nonzero(figures["ratio"] > 0)[0]:
                     reasons[int(which[row])] = (figures, int(row))
@@ -442,7 +447,7 @@ class _State:
                 return
             # Screen only the worst departure among each front's nearest this round: its
             # neighbours are judged again without it.
-            local = self._local(placed, self.settings.neighbours_each_side)[departing]
+            local = nearest[departing]
             rival = np.where(local >= 0, ratio[np.clip(local, 0, None)], 0.0).max(axis=1)
             worst = departing[ratio[departing] >= rival]
             for index in worst:
