@@ -20,7 +20,7 @@ import numpy as np
 from affine import Affine
 from shapely.geometry import box
 
-from calvingfronts.fronts.uncertainty import front_with_spread
+from calvingfronts.fronts.scene_front import scene_front
 from calvingfronts.inference.front_model import FrontModel
 
 
@@ -58,7 +58,7 @@ def main() -> None:
         probabilities = model.predict_members(image, args.tile_size, args.overlap, members)
         inference_s = time.perf_counter() - start
         start = time.perf_counter()
-        _, spread, _ = front_with_spread(probabilities, transform, fjord, flow_azimuth=180.0)
+        _, spread, _ = scene_front(probabilities, transform, fjord, flow_azimuth=180.0)
         vectorize_s = time.perf_counter() - start
         print(
             json.dumps(

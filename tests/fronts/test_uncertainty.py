@@ -9,12 +9,12 @@ from affine import Affine
 from shapely.geometry import LineString, box
 
 from calvingfronts.evaluation.calibrate import calibrate_members, markdown_table, write_calibration
+from calvingfronts.fronts.scene_front import scene_front
 from calvingfronts.fronts.uncertainty import (
     Calibration,
     calibration_path,
     calibration_report,
     fit_calibration,
-    front_with_spread,
     member_spread,
     read_calibration,
 )
@@ -42,15 +42,15 @@ def test_the_consensus_front_and_its_spread_from_member_maps():
     transform = Affine(PIXEL, 0, 0, 0, -PIXEL, 80 * PIXEL)
     fjord = box(0, 0, 120 * PIXEL, 80 * PIXEL)
     agreeing = np.stack([_band(40)] * 4)
-    result, spread, missing = front_with_spread(agreeing, transform, fjord, flow_azimuth=0.0)
+    result, spread, missing = scene_front(agreeing, transform, fjord, flow_azimuth=0.0)
     assert result.front is not None and spread == pytest.approx(0.0, abs=1.0) and missing == 0
     # One member sees the front 20 pixels away: the consensus stays, the spread grows.
     disagreeing = np.stack([_band(40)] * 3 + [_band(60)])
-    result, spread, missing = front_with_spread(disagreeing, transform, fjord, flow_azimuth=0.0)
+    result, spread, missing = scene_front(disagreeing, transform, fjord, flow_azimuth=0.0)
     assert result.front is not None
     assert spread == pytest.approx(20 * PIXEL / 4, rel=0.1), "one member of four, 20 px off"
     # One member only: a front, no spread.
-    result, spread, _ = front_with_spread(agreeing[:1], transform, fjord, flow_azimuth=0.0)
+    result, spread, _ = scene_front(agreeing[:1], transform, fjord, flow_azimuth=0.0)
     assert result.front is not None and spread is None
 
 

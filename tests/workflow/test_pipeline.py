@@ -105,3 +105,57 @@ def test_probabilities_are_stored_as_bytes_and_read_back(tmp_path):
     decoded = decode_probability(back)
     assert np.isnan(decoded[:, :5]).all()
     assert np.abs(decoded[:, 5:] - bands[:, 5:]).max() <= 0.5 / 254 + 1e-6
+
+
+def test_a_zone_models_probability_raster_is_vectorized_from_its_zones(tmp_path):
+    """The zone bands travel in the probability raster (tag ZONES) and the front is drawn
+    from them where the head's own line is partial; ``fronts_from: head`` rejects it."""
+    from affine import Affine
+
+    from calvingfronts.raster_io import write_raster
+    from calvingfronts.workflow.pipeline import encode_probability, probability_bands
+
+    pixel, height, width = 200.0, 75, 100
+    transform = Affine(pixel, 0, AOI[0], 0, -pixel, AOI[3])
+    settings = SensorSettings("landsat8", "local", pixel, date(2020, 1, 1), None, {})
+    fjord = box(AOI[0] + 2000, AOI[1], AOI[2] - 2000, AOI[3])  # columns 10-90
+    glacier = GlacierConfig("test", AOI, fjord, 0.0, {"landsat8": settings})
+    rows, cols = np.mgrid[0:height, 0:width]
+    head = np.exp(-((rows - 40.0) ** 2) / 2.0) * ((cols > 30) & (cols < 60))
+    ocean = rows < 40
+    zones = np.stack([np.full(ocean.shape, 0.05), np.where(ocean, 0.1, 0.85), 0.0 * rows])
+    zones[2] = 1.0 - zones[0] - zones[1]
+    members = np.stack([head, head])
+    bands = np.concatenate([members.mean(axis=0, keepdims=True), members, zones])
+    tags = {"MEMBERS": "identity,mirror_lr", "ZONES": "rock,glacier,ocean"}
+    path = tmp_path / "p.tif"
+    valid = np.ones(ocean.shape, bool)
+    write_raster(path, encode_probability(bands, valid, transform, "EPSG:3413", tags))
+    read_members, read_zones, names = probability_bands(read_raster(path))
+    assert read_members.shape == (2, height, width) and read_zones.shape == (3, height, width)
+    assert names == ("rock", "glacier", "ocean")
+
+    options = {"threshold": 0.5, "min_length_m": 1000, "min_span_fraction": 0.6}
+    scene = Scene("S1", "test", "landsat8", "local", datetime(2020, 5, 1, tzinfo=timezone.utc), "x")
+    record = vectorize_stage(
+        glacier, scene, str(path), str(tmp_path / "z.json"), {**options, "fronts_from": "zones"}
+    )
+    assert record["status"] == "accepted" and record["quality"]["drawn_from"] == "zones"
+    assert record["quality"]["span_fraction"] == 1.0
+    record = vectorize_stage(glacier, scene, str(path), str(tmp_path / "h.json"), options)
+    assert record["status"] == "rejected" and "partial" in record["reason"]
+
+
+def test_a_probability_raster_whose_bands_do_not_match_its_tags_is_named(tmp_path):
+    from affine import Affine
+
+    from calvingfronts.raster_io import write_raster
+    from calvingfronts.workflow.pipeline import encode_probability, probability_bands
+
+    bands = np.zeros((3, 10, 10), np.float32)
+    tags = {"MEMBERS": "identity,mirror_lr", "ZONES": "rock,glacier,ocean"}
+    raster = encode_probability(bands, np.ones((10, 10), bool), Affine(50, 0, 0, 0, -50, 500),
+                                "EPSG:3413", tags)  # fmt: skip
+    write_raster(tmp_path / "p.tif", raster)
+    with pytest.raises(ValueError, match="3 bands cannot hold"):
+        probability_bands(read_raster(tmp_path / "p.tif"))

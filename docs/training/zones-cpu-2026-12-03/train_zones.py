@@ -26,6 +26,7 @@ settings = {
     ],
 }
 config = settings if glacier == "all" else fold_config(settings, glacier)
-config.update(device="cpu", loader_workers=0, threads=threads, max_minutes=minutes)
+# Network 0 of the fold only (the recipe's ensemble would go on to train network 1).
+config.update(device="cpu", loader_workers=0, threads=threads, max_minutes=minutes, ensemble=1)
 print("training", config["name"], config["run_dir"], "seed", config["seed"], flush=True)
 train(config)

@@ -42,7 +42,8 @@ from calvingfronts.evaluation.frontlearning import (
     glacier_of_frontlearning,
 )
 from calvingfronts.evaluation.metrics import pooled_summary
-from calvingfronts.fronts.uncertainty import Calibration, front_with_spread, read_calibration
+from calvingfronts.fronts.scene_front import FRONT_SOURCES, scene_front
+from calvingfronts.fronts.uncertainty import Calibration, read_calibration
 from calvingfronts.help_text import plain
 from calvingfronts.inference import default_model
 from calvingfronts.preprocess.normalize import normalize
@@ -131,28 +132,44 @@ def score_members_with_evidence(
     flow_azimuth: float | None = None,
     truth=None,
     rejections: dict | None = None,
+    zones: np.ndarray | None = None,
+    zone_names: tuple[str, ...] = (),
+    fronts_from: str = "head",
 ):
     """:func:`score_members` and the evidence a conditional calibration can use: the
     consensus front's quality figures, the members without a front, and the error of its
     terminus position where a centreline along the flow through the image's middle crosses
-    both lines (``position_error_m``, predicted less true: positive is too far advanced)."""
+    both lines (``position_error_m``, predicted less true: positive is too far advanced).
+
+    The front is drawn as the workflow draws it (:func:`scene_front`): from the ``zones``
+    (zones, H, W) of a model with a zone head where ``fronts_from`` is ``zones``."""
     shape = member_probabilities.shape[1:]
     if transform is None:
         transform = image_transform(shape, pixel_size_m)
     if fjord is None:
         fjord = whole_image_fjord(shape, pixel_size_m)
-    result, spread, missing = front_with_spread(
+    result, spread, missing = scene_front(
         member_probabilities,
         transform,
         fjord,
         valid=valid,
+        zones=zones,
+        zone_names=zone_names,
+        fronts_from=fronts_from,
         flow_azimuth=flow_azimuth,
         **(rejections or {}),
     )
     truth = truth if truth is not None else label_line(front, transform)
     evidence = {"members_without_front": int(missing)}
     quality = result.quality or {}
-    for key in ("mean_probability", "fraction_above_threshold", "span_fraction", "length_m"):
+    evidence["drawn_from"] = quality.get("drawn_from", "head")
+    for key in (
+        "mean_probability",
+        "fraction_above_threshold",
+        "span_fraction",
+        "length_m",
+        "readings_distance_m",
+    ):
         if quality.get(key) is not None:
             evidence[key] = quality[key]
     if result.front is not None and truth is not None and flow_azimuth is not None:
@@ -307,6 +324,7 @@ def evaluate_folder(
     members: int = 1,
     calibration: Calibration | None = None,
     rejections: dict | None = None,
+    fronts_from: str = "head",
 ) -> dict:
     """Run the workflow's inference and vectorization on every image with a label (of
     ``glacier`` only, by the FrontLearning path/row in the file name, when given).
@@ -319,7 +337,9 @@ def evaluate_folder(
     drawn on the original image, in metres. With ``members`` > 1 the front is the members'
     consensus and each image also gets the members' ``spread_m`` and, with a
     ``calibration``, its ``uncertainty_m``. ``rejections`` (:func:`rejection_options`) turn
-    fronts the workflow would reject into images without a front.
+    fronts the workflow would reject into images without a front. ``fronts_from`` is the
+    workflow's ``vectorize.fronts_from`` (head | zones; a model without a zone head reads
+    the head either way).
     """
     from calvingfronts.inference.front_model import FrontModel
 
@@ -345,11 +365,11 @@ def evaluate_folder(
         scale = 255.0 if gray.max() > 1.0 else 1.0
         valid = np.ones(gray.shape, dtype=bool)
         image = normalize(gray / scale, valid, method, (0.0, 1.0))
-        probabilities = model.predict_members(image, members=members)
+        prediction = model.predict_scene(image, members=members)
         names.append(path.name)
         pixel = resample_m or pixel_size_m
         pred, truth, reason, spread, evidence = score_members_with_evidence(
-            probabilities,
+            prediction.members,
             front,
             pixel,
             valid,
@@ -358,6 +378,9 @@ def evaluate_folder(
             flow_azimuth,
             truth,
             rejections,
+            prediction.zones,
+            model.info.zones,
+            fronts_from,
         )
         results.append((pred, truth, reason))
         extra = evidence if spread is None else {"spread_m": spread, **evidence}
@@ -382,6 +405,7 @@ def evaluate_folder(
         rotate_deg=rotate_deg,
         resampled_to_m=resample_m,
         rejections=rejections or {},
+        fronts_from=fronts_from if model.info.zones else "head",
     )
     return report
 
@@ -488,6 +512,14 @@ def evaluate_images_main(argv: list[str] | None = None) -> int:
         f"front is drawn on, as the workflow's inference.members (default {WORKFLOW_MEMBERS}; "
         "1: the image as it is)",
     )
+    parser.add_argument(
+        "--fronts-from",
+        choices=FRONT_SOURCES,
+        default="head",
+        help="draw fronts from the front head (head, the workflow's default "
+        "vectorize.fronts_from) or from the zone boundary on the head's ridge (zones); a "
+        "model without a zone head reads the head either way",
+    )
     add_rejection_options(parser, workflow_defaults=False)
     args = parser.parse_args(argv)
     for option, folder in (("--images", args.images), ("--labels", args.labels)):
@@ -518,6 +550,7 @@ def evaluate_images_main(argv: list[str] | None = None) -> int:
         members=args.members,
         calibration=calibration,
         rejections=rejection_options(args),
+        fronts_from=args.fronts_from,
     )
     json.dump(report, sys.stdout, indent=2)
     sys.stdout.write("\n")

@@ -28,7 +28,6 @@ import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 from calvingfronts.evaluation.metrics import symmetric_mean_distance
-from calvingfronts.fronts.vectorize import FrontResult, extract_front
 
 
 def member_spread(
@@ -173,26 +172,6 @@ def calibration_report(
         "median_m": float(np.median(errors)) if len(errors) else None,
         "cutoffs": rows,
     }
-
-
-def front_with_spread(
-    member_probabilities: np.ndarray, transform, fjord, valid=None, **options
-) -> tuple[FrontResult, float | None, int]:
-    """(the consensus front, the members' spread in metres or None, members without a front).
-
-    The consensus front is extracted from the members' mean probability, each member's front
-    from its own, with the same ``options`` as :func:`calvingfronts.fronts.vectorize.extract_front`.
-    With one member, or no consensus front, there is no spread.
-    """
-    members = np.asarray(member_probabilities)
-    if members.ndim != 3:
-        raise ValueError(f"expected member probabilities (members, H, W), got {members.shape}")
-    consensus = extract_front(members.mean(axis=0), transform, fjord, valid=valid, **options)
-    if consensus.front is None or len(members) < 2:
-        return consensus, None, 0
-    fronts = [extract_front(p, transform, fjord, valid=valid, **options).front for p in members]
-    spread, missing = member_spread(fronts, consensus.front)
-    return consensus, spread, missing
 
 
 def calibration_path(model_path: str | Path) -> Path:

@@ -117,7 +117,7 @@ def extract_front(
     quality: dict = {"threshold": float(threshold), "low_threshold": low, "pixel_size_m": px}
 
     pad = int(closing_radius_px) + 2
-    window = _fjord_window(fjord, transform, probability.shape, pad)
+    window = fjord_window(fjord, transform, probability.shape, pad)
     if window is None:
         return FrontResult(None, "the fjord polygon does not overlap the image", quality)
     prob = probability[window.rows, window.cols]
@@ -159,10 +159,10 @@ def extract_front(
     ridge = DEFAULT_RIDGE_PX if ridge_px is None else float(ridge_px)
     if ridge > 0:
         xy = smooth_line(onto_ridge(xy, prob, window.transform, ridge), smooth_px)
-    line = _longest_piece(shapely.intersection(LineString(xy), fjord))
+    line = longest_piece(shapely.intersection(LineString(xy), fjord))
     if line is None:
         return FrontResult(None, "the front candidate lies outside the fjord polygon", quality)
-    line = _extend_to_wall(line, fjord, extend_px * px, step=3.0 * px)
+    line = extend_to_wall(line, fjord, extend_px * px, step=3.0 * px)
     line = line.simplify(0.5 * px, preserve_topology=False)
     if line.length < min_length_m:
         return FrontResult(
@@ -176,6 +176,20 @@ def extract_front(
     if quality["mean_probability"] < floor:
         reason = f"mean probability along the front {quality['mean_probability']:.2f} < {floor:.2f}"
         return FrontResult(None, reason, quality)
+    return accepted_front(line, quality, min_span_fraction, flow_azimuth, min_angle_to_flow)
+
+
+def accepted_front(
+    line: LineString,
+    quality: dict,
+    min_span_fraction: float = 0.0,
+    flow_azimuth: float | None = None,
+    min_angle_to_flow: float = 0.0,
+) -> FrontResult:
+    """``line`` as the front, or rejected when it crosses less than ``min_span_fraction``
+    of the fjord's width or runs within ``min_angle_to_flow`` degrees of the flow: the tests
+    every front faces, whichever reading drew it (``quality`` holds line_quality's figures
+    and gets the angle to the flow)."""
     span = quality["span_fraction"]
     if span is not None and span < min_span_fraction:
         reason = (
@@ -260,7 +274,7 @@ def _check_inputs(probability, valid, fjord, threshold):
     return probability, valid
 
 
-def _fjord_window(fjord, transform: Affine, shape, pad: int) -> _Window | None:
+def fjord_window(fjord, transform: Affine, shape, pad: int) -> _Window | None:
     """The crop of the raster covering the fjord plus ``pad`` pixels (for the closing)."""
     xmin, ymin, xmax, ymax = fjord.bounds
     inverse = ~transform
@@ -509,7 +523,7 @@ def onto_ridge(xy: np.ndarray, prob: np.ndarray, transform: Affine, reach_px: fl
     return xy + shift[:, None] * px * normal
 
 
-def _longest_piece(geometry) -> LineString | None:
+def longest_piece(geometry) -> LineString | None:
     """The longest LineString of a clipping result (which may be multi-part or empty)."""
     parts = [
         g for g in shapely.get_parts(shapely.line_merge(geometry)) if g.geom_type == "LineString"
@@ -518,7 +532,7 @@ def _longest_piece(geometry) -> LineString | None:
     return max(parts, key=lambda p: p.length) if parts else None
 
 
-def _extend_to_wall(line: LineString, fjord, reach: float, step: float) -> LineString:
+def extend_to_wall(line: LineString, fjord, reach: float, step: float) -> LineString:
     """Extend each end along its direction onto the fjord wall when the wall is within
     ``reach``; ends that are already on the wall, or far from it, stay."""
     if reach <= 0 or line.length <= 2 * step:

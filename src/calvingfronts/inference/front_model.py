@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 
 INPUT_NAME = "image"
 OUTPUT_NAME = "front_probability"
+# A model trained with a zone head also returns each pixel's zone probabilities (rock,
+# glacier, ocean: the metadata key ``zones`` names them), from which a front can be drawn
+# as the glacier-ocean boundary (calvingfronts.fronts.zones).
+ZONE_OUTPUT_NAME = "zone_probability"
 # The networks downsample by up to 32; every tile is padded to a multiple of it.
 SIZE_MULTIPLE = 32
 # Pixels of nodata (0) framing the image the network sees. Training crops that reach past an
@@ -151,6 +155,15 @@ def check_members(members: int) -> int:
 
 
 @dataclass(frozen=True)
+class Prediction:
+    """What the network makes of a scene: each view's front probability (members, H, W)
+    and, from a model with a zone head, the views' mean zone probabilities (zones, H, W)."""
+
+    members: np.ndarray
+    zones: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     path: str
     metadata: dict[str, str]
@@ -166,6 +179,11 @@ class ModelInfo:
     @property
     def histogram(self) -> str | None:
         return self.metadata.get("histogram")
+
+    @property
+    def zones(self) -> tuple[str, ...]:
+        """The zone classes of the model's ``zone_probability`` (empty without one)."""
+        return tuple(name for name in self.metadata.get("zones", "").split(",") if name)
 
 
 class FrontModel:
@@ -202,6 +220,14 @@ class FrontModel:
                 f"{path}: expected input '{INPUT_NAME}' and output '{OUTPUT_NAME}', "
                 f"found inputs {inputs} and outputs {outputs}"
             )
+        if (ZONE_OUTPUT_NAME in outputs) != bool(self.info.zones):
+            raise ValueError(
+                f"{path}: a '{ZONE_OUTPUT_NAME}' output needs the metadata key 'zones' naming "
+                f"its classes, and the key the output (outputs {outputs}, zones "
+                f"{self.metadata.get('zones')!r})"
+            )
+        # The session's outputs, in the order of the channels run_session returns.
+        self.outputs = [OUTPUT_NAME] + ([ZONE_OUTPUT_NAME] if self.info.zones else [])
         if batch_size is not None and batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         # Views per call of the network (None: a tile's views of one shape in one call).
@@ -215,10 +241,16 @@ class FrontModel:
     def metadata(self) -> dict[str, str]:
         return self.info.metadata
 
+    @property
+    def has_zones(self) -> bool:
+        return bool(self.info.zones)
+
     def run_session(self, views: np.ndarray) -> np.ndarray:
-        """The network's output (N, 1, H, W) for a stack of views (N, 1, H, W), one call."""
-        (probability,) = self.session.run([OUTPUT_NAME], {INPUT_NAME: views})
-        return probability
+        """The network's output for a stack of views (N, 1, H, W), one call: (N, 1, H, W)
+        front probability, followed by the zones' channels where the model has them (one
+        array, so a TileBatcher splits it by view like any other)."""
+        outputs = self.session.run(self.outputs, {INPUT_NAME: views})
+        return outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=1)
 
     def run_network(self, views: np.ndarray) -> np.ndarray:
         """The network's output for a stack of views, in calls of at most ``batch_size``."""
@@ -226,14 +258,16 @@ class FrontModel:
         parts = [self.network(views[start : start + size]) for start in range(0, len(views), size)]
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
-    def predict_tile(self, tile: np.ndarray, members: int = 1) -> np.ndarray:
-        """Probabilities (members, H, W) for one (H, W) tile of the normalized band, each
-        member's view turned back onto the tile. Members whose views share a shape go
+    def predict_tile(self, tile: np.ndarray, members: int = 1) -> Prediction:
+        """Each member's probability (members, H, W) for one (H, W) tile of the normalized
+        band, each member's view turned back onto the tile, and the members' mean zone
+        probabilities where the model has them. Members whose views share a shape go
         through the network as one batch."""
         members = check_members(members)
         height, width = tile.shape
         tile = tile.astype(np.float32)
         out = np.empty((members, height, width), dtype=np.float32)
+        zones = np.zeros((len(self.info.zones), height, width), dtype=np.float32)
         for batch_members in (
             [m for m in range(members) if MEMBER_VIEWS[_VIEW_ORDER[m]][0] % 2 == 0],
             [m for m in range(members) if MEMBER_VIEWS[_VIEW_ORDER[m]][0] % 2 == 1],
@@ -243,16 +277,19 @@ class FrontModel:
             views = [np.ascontiguousarray(member_view(tile, m)) for m in batch_members]
             view_h, view_w = views[0].shape
             batch = np.stack([pad_to_multiple(v) for v in views])[:, np.newaxis]
-            probability = self.run_network(batch)
+            output = self.run_network(batch)
             for index, m in enumerate(batch_members):
-                out[m] = member_unview(probability[index, 0, :view_h, :view_w], m)
-        return out
+                out[m] = member_unview(output[index, 0, :view_h, :view_w], m)
+                if len(zones):
+                    zones += member_unview(output[index, 1:, :view_h, :view_w], m)
+        return Prediction(out, zones / members if len(zones) else None)
 
-    def predict_members(
+    def predict_scene(
         self, image: np.ndarray, tile_size: int = 1024, overlap: int = 128, members: int = 1
-    ) -> np.ndarray:
+    ) -> Prediction:
         """Each member's front probability (members, H, W) for a whole (H, W) image, tiled
-        with blended overlaps."""
+        with blended overlaps, and the members' mean zone probabilities where the model
+        has a zone head."""
         members = check_members(members)
         if image.ndim != 2:
             raise ValueError(f"expected a single-band (H, W) image, got shape {image.shape}")
@@ -264,6 +301,7 @@ class FrontModel:
         image = framed(image)
         tile_size += 2 * FRAME_PX
         total = np.zeros((members, *image.shape), dtype=np.float32)
+        zone_total = np.zeros((len(self.info.zones), *image.shape), dtype=np.float32)
         weight = np.zeros(image.shape, dtype=np.float32)
         rows = tile_spans(image.shape[0], tile_size, overlap)
         cols = tile_spans(image.shape[1], tile_size, overlap)
@@ -271,11 +309,22 @@ class FrontModel:
             for col, tile_width in cols:
                 tile = image[row : row + tile_height, col : col + tile_width]
                 window = blend_window(*tile.shape, overlap)
-                total[:, row : row + tile.shape[0], col : col + tile.shape[1]] += (
-                    self.predict_tile(tile, members) * window
-                )
-                weight[row : row + tile.shape[0], col : col + tile.shape[1]] += window
-        return unframed(total, height, width) / np.maximum(unframed(weight, height, width), 1e-6)
+                place = np.s_[row : row + tile.shape[0], col : col + tile.shape[1]]
+                prediction = self.predict_tile(tile, members)
+                total[(slice(None), *place)] += prediction.members * window
+                if prediction.zones is not None:
+                    zone_total[(slice(None), *place)] += prediction.zones * window
+                weight[place] += window
+        weight = np.maximum(unframed(weight, height, width), 1e-6)
+        zones = unframed(zone_total, height, width) / weight if len(zone_total) else None
+        return Prediction(unframed(total, height, width) / weight, zones)
+
+    def predict_members(
+        self, image: np.ndarray, tile_size: int = 1024, overlap: int = 128, members: int = 1
+    ) -> np.ndarray:
+        """Each member's front probability (members, H, W) for a whole (H, W) image, tiled
+        with blended overlaps."""
+        return self.predict_scene(image, tile_size, overlap, members).members
 
     def predict(self, image: np.ndarray, tile_size: int = 1024, overlap: int = 128) -> np.ndarray:
         """Front probability for a whole (H, W) image (one member: the image as it is)."""

@@ -63,7 +63,12 @@ def merge_onnx(members: list[str | Path], path: str | Path, metadata: dict[str, 
     import onnx
     from onnx import compose, helper
 
-    from calvingfronts.training.export import INPUT_NAME, OUTPUT_NAME, REQUIRED_METADATA
+    from calvingfronts.training.export import (
+        INPUT_NAME,
+        OUTPUT_NAME,
+        REQUIRED_METADATA,
+        ZONE_OUTPUT_NAME,
+    )
 
     if len(members) < 2:
         raise ValueError(f"an ensemble needs at least 2 members, got {len(members)}")
@@ -72,29 +77,40 @@ def merge_onnx(members: list[str | Path], path: str | Path, metadata: dict[str, 
         raise ValueError(f"ONNX metadata missing {missing}")
     models = [onnx.load(str(member)) for member in members]
     first = models[0]
+    expected = [o.name for o in first.graph.output]
     for member, model in zip(members, models, strict=True):
         inputs = [i.name for i in model.graph.input]
         outputs = [o.name for o in model.graph.output]
-        if inputs != [INPUT_NAME] or outputs != [OUTPUT_NAME]:
+        if inputs != [INPUT_NAME] or outputs not in (
+            [OUTPUT_NAME],
+            [OUTPUT_NAME, ZONE_OUTPUT_NAME],
+        ):
             raise ValueError(
                 f"{member}: inputs {inputs} and outputs {outputs}, expected "
-                f"[{INPUT_NAME!r}] and [{OUTPUT_NAME!r}] (docs/CONTRACTS.md)"
+                f"[{INPUT_NAME!r}] and [{OUTPUT_NAME!r}] or [{OUTPUT_NAME!r}, "
+                f"{ZONE_OUTPUT_NAME!r}] (docs/CONTRACTS.md)"
             )
+        if outputs != expected:
+            raise ValueError(f"{member}: outputs {outputs} differ from {members[0]}'s {expected}")
         if list(model.opset_import) != list(first.opset_import):
             raise ValueError(f"{member}: opset {model.opset_import} differs from {members[0]}")
-    nodes, initializers, value_info, averaged = [], [], [], []
+    nodes, initializers, value_info = [], [], []
+    averaged: list[list[str]] = [[] for _ in expected]
     for i, model in enumerate(models):
         graph = compose.add_prefix_graph(model.graph, f"member{i}/", rename_inputs=False)
         nodes.extend(graph.node)
         initializers.extend(graph.initializer)
         value_info.extend(graph.value_info)
-        averaged.append(graph.output[0].name)
-    nodes.append(helper.make_node("Mean", averaged, [OUTPUT_NAME], name="ensemble_mean"))
+        for output, names in zip(graph.output, averaged, strict=True):
+            names.append(output.name)
+    # The mean of the members' zone softmaxes is still a distribution over the zones.
+    for name, names in zip(expected, averaged, strict=True):
+        nodes.append(helper.make_node("Mean", names, [name], name=f"ensemble_mean_{name}"))
     graph = helper.make_graph(
         nodes,
         "ensemble",
         [first.graph.input[0]],
-        [first.graph.output[0]],
+        list(first.graph.output),
         initializer=initializers,
         value_info=value_info,
     )
@@ -122,10 +138,12 @@ def check_merge(members: list[str | Path], merged: str | Path, size=(96, 160)) -
 
     def run(path):
         session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        return session.run(None, {"image": image})[0]
+        return session.run(None, {"image": image})
 
-    expected = np.mean([run(member) for member in members], axis=0)
-    diff = float(np.abs(run(merged) - expected).max())
+    # Every output (the front's, and the zones' where the members have them) is the mean.
+    expected = [np.mean(outputs, axis=0) for outputs in zip(*map(run, members), strict=True)]
+    got = run(merged)
+    diff = max(float(np.abs(g - e).max()) for g, e in zip(got, expected, strict=True))
     if diff > MERGE_TOLERANCE:
         raise RuntimeError(f"{merged}: differs from the mean of its members by {diff:.2e}")
     return diff

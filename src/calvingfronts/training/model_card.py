@@ -136,8 +136,8 @@ def render(
         f"- Loss: BCE (front pos_weight {config['pos_weight']:g}) + {config['dice_weight']:g} "
         "x Dice"
         + (
-            f" + {config['zone_weight']:g} x zone cross-entropy (rock/ice/ocean head, "
-            "dropped at export)"
+            f" + {config['zone_weight']:g} x zone cross-entropy (rock/glacier/ocean head, "
+            "exported as `zone_probability`)"
             if config["zone_weight"] > 0
             else ""
         ),

@@ -9,7 +9,12 @@ import torch
 
 from calvingfronts.models import describe
 from calvingfronts.training.config import TrainConfig
-from calvingfronts.training.export import export_onnx, sha256
+from calvingfronts.training.export import (
+    ZONE_OUTPUT_NAME,
+    FrontProbability,
+    export_onnx,
+    sha256,
+)
 from calvingfronts.training.model_card import render
 
 PARITY_TOLERANCE = 1e-4
@@ -37,16 +42,21 @@ def onnx_metadata(config: TrainConfig) -> dict[str, str]:
 
 
 def check_parity(model: torch.nn.Module, path: Path, size: tuple[int, int] = (96, 160)) -> float:
-    """Max |ONNX Runtime - PyTorch| probability on a random image; raises above tolerance."""
+    """Max |ONNX Runtime - PyTorch| probability on a random image, over every output the
+    file has (the front's, and the zones' where it has them); raises above tolerance."""
     import onnxruntime
 
     rng = np.random.default_rng(0)
     image = rng.random((1, 1, *size), dtype=np.float32)
-    with torch.no_grad():
-        expected = torch.sigmoid(model(torch.from_numpy(image))[:, :1]).numpy()
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    (got,) = session.run(["front_probability"], {"image": image})
-    diff = float(np.abs(got - expected).max())
+    names = [output.name for output in session.get_outputs()]
+    with torch.no_grad():
+        expected = FrontProbability(model.eval(), zones=ZONE_OUTPUT_NAME in names)(
+            torch.from_numpy(image)
+        )
+    expected = expected if isinstance(expected, tuple) else (expected,)
+    got = session.run(names, {"image": image})
+    diff = max(float(np.abs(g - e.numpy()).max()) for g, e in zip(got, expected, strict=True))
     if diff > PARITY_TOLERANCE:
         raise RuntimeError(f"{path}: ONNX Runtime differs from PyTorch by {diff:.2e}")
     return diff

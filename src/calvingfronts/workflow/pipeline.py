@@ -216,8 +216,9 @@ def inference_stage(
     nodata elsewhere and where the scene has no data.
 
     Band 1 is the members' mean probability, the map the front is drawn from; with more than
-    one member, bands 2 and on are the members' own maps (tag ``MEMBERS`` names their views),
-    from which the vectorize stage measures how much the front depends on the view.
+    one member, the members' own maps follow (tag ``MEMBERS`` names their views), from which
+    the vectorize stage measures how much the front depends on the view. A model with a
+    zone head adds one band per zone, the members' mean (tag ``ZONES`` names them).
     """
     from calvingfronts.grid import pixel_window
     from calvingfronts.inference.front_model import CONTEXT_PX, MEMBER_VIEWS
@@ -233,14 +234,15 @@ def inference_stage(
         )
         inferred = np.zeros(image.shape, dtype=bool)
         inferred[rows, cols] = True
-        probabilities = np.zeros((members, *image.shape), dtype=np.float32)
-        probabilities[:, rows, cols] = model.predict_members(
+        prediction = model.predict_scene(
             np.where(valid, image, 0.0)[rows, cols], tile_size, overlap, members
         )
+        probabilities = np.zeros((members, *image.shape), dtype=np.float32)
+        probabilities[:, rows, cols] = prediction.members
         valid &= inferred
-        bands = probabilities.mean(axis=0, keepdims=True)
+        bands = [probabilities.mean(axis=0, keepdims=True)]
         if members > 1:
-            bands = np.concatenate([bands, probabilities])
+            bands.append(probabilities)
         tags = {
             **raster.tags,
             "MODEL_NAME": model.info.name,
@@ -248,6 +250,12 @@ def inference_stage(
             "PROVIDER": model.provider,
             "MEMBERS": ",".join(list(MEMBER_VIEWS)[:members]),
         }
+        if prediction.zones is not None:
+            zones = np.zeros((len(prediction.zones), *image.shape), dtype=np.float32)
+            zones[:, rows, cols] = prediction.zones
+            bands.append(zones)
+            tags["ZONES"] = ",".join(model.info.zones)
+        bands = np.concatenate(bands)
         write_raster(output, encode_probability(bands, valid, raster.transform, raster.crs, tags))
 
 
@@ -290,6 +298,25 @@ def decode_probability(raster: Raster) -> np.ndarray:
     return data
 
 
+def probability_bands(raster: Raster) -> tuple[np.ndarray, np.ndarray | None, tuple[str, ...]]:
+    """(each member's map (members, H, W), the zones' maps (zones, H, W) or None, the
+    zones' names) of a probability raster, NaN where there is no data. One member's map is
+    band 1 itself; a raster without the ``MEMBERS`` tag (earlier versions) holds members
+    only."""
+    bands = decode_probability(raster)
+    names = tuple(n for n in raster.tags.get("ZONES", "").split(",") if n)
+    views = [v for v in raster.tags.get("MEMBERS", "").split(",") if v]
+    count = len(views) if views else max(len(bands) - 1, 1)
+    if len(bands) != (1 if count == 1 else 1 + count) + len(names):
+        raise ValueError(
+            f"a probability raster of {len(bands)} bands cannot hold the mean, {count} "
+            f"member map(s) and zones {list(names)} of its tags"
+        )
+    members = bands[:1] if count == 1 else bands[1 : 1 + count]
+    zones = bands[len(bands) - len(names) :] if names else None
+    return members, zones, names
+
+
 def vectorize_stage(
     glacier: GlacierConfig,
     scene: Scene,
@@ -305,7 +332,7 @@ def vectorize_stage(
     (:class:`calvingfronts.fronts.uncertainty.Calibration`), ``uncertainty_m``: a 90 % bound on
     the front's mean distance error.
     """
-    from calvingfronts.fronts.uncertainty import front_with_spread
+    from calvingfronts.fronts.scene_front import scene_front
     from calvingfronts.fronts.vectorize import pixel_size
 
     record = {
@@ -316,17 +343,20 @@ def vectorize_stage(
         "source": scene.source,
         "pixel_size_m": glacier.sensors[scene.sensor].pixel_size,
     }
+    options = dict(options)
+    fronts_from = options.pop("fronts_from", "head")
     try:
         raster = read_raster(probability_path)
-        bands = decode_probability(raster)
-        valid = np.isfinite(bands[0])
-        # Band 1 is the members' mean; the members' own maps follow it.
-        members = bands[1:] if len(bands) > 1 else bands
-        result, spread, members_without_front = front_with_spread(
+        members, zones, zone_names = probability_bands(raster)
+        valid = np.isfinite(members[0])
+        result, spread, members_without_front = scene_front(
             np.where(valid, members, 0.0).astype(np.float32),
             raster.transform,
             glacier.fjord,
             valid=valid,
+            zones=None if zones is None else np.where(valid, zones, 0.0),
+            zone_names=zone_names,
+            fronts_from=fronts_from,
             flow_azimuth=glacier.flow_azimuth,
             **options,
         )
