@@ -1,9 +1,11 @@
 """Check an exported model on synthetic scenes of a configured glacier, as the workflow runs.
 
 Renders random scenes (time, sensor, pixel size), then runs the workflow's chain on each:
-``sensors.to_physical`` -> ``preprocess.normalize`` -> ``inference.FrontModel.predict`` ->
-``vectorize.extract_front`` inside the glacier's real fjord polygon, and compares the front
-with the synthetic truth (``metrics``). Needs ONNX Runtime only, no torch.
+``sensors.to_physical`` -> ``preprocess.normalize`` -> ``inference.FrontModel.predict_scene``
+-> ``fronts.scene_front`` inside the glacier's real fjord polygon (the front head's line,
+or with ``--fronts-from zones`` the zone boundary of a model with a zone head), and
+compares the front with the synthetic truth (``metrics``). Needs ONNX Runtime only, no
+torch.
 
     python -m calvingfronts.training.synthetic_check models/X.onnx --glacier demo --count 20
 """
@@ -18,7 +20,7 @@ import numpy as np
 import shapely
 
 from calvingfronts.evaluation.metrics import pooled_summary
-from calvingfronts.fronts.vectorize import extract_front
+from calvingfronts.fronts.scene_front import FRONT_SOURCES, scene_front
 from calvingfronts.preprocess.normalize import normalize
 
 
@@ -33,6 +35,7 @@ def check(
     world_seed: int | None = None,
     histogram: str | None = None,
     radar: str = "classic",
+    fronts_from: str = "head",
 ) -> dict:
     """Pooled distance summary (m and px) of the model's fronts against the truth."""
     from pathlib import Path
@@ -64,8 +67,16 @@ def check(
         values = raster_to_physical(raster, info)
         valid = np.isfinite(values)
         image = normalize(values, valid, method, info.value_range)
-        probability = model.predict(image)
-        result = extract_front(probability, raster.transform, glacier_cfg.fjord, valid=valid)
+        prediction = model.predict_scene(image)
+        result, _, _ = scene_front(
+            prediction.members,
+            raster.transform,
+            glacier_cfg.fjord,
+            valid=valid,
+            zones=prediction.zones,
+            zone_names=model.info.zones,
+            fronts_from=fronts_from,
+        )
         truth = shapely.from_wkt(raster.tags[synthetic.TRUE_FRONT_TAG])
         entry = {
             "sensor": info.name,
@@ -90,6 +101,7 @@ def check(
         "world_seed": world_seed,
         "histogram": method,
         "radar": radar,
+        "fronts_from": fronts_from if model.has_zones else "head",
         "n_scenes": count,
         "n_no_front": missing,
         "mean_m": summary["mean_m"],
@@ -110,8 +122,9 @@ def card_text(report: dict, command: str) -> str:
         [
             f"{report['n_scenes']} random scenes of glacier `{report['glacier']}` (world seed "
             f"{report['world_seed']}, the one the workflow's synthetic source renders), through "
-            "the workflow chain (to_physical, normalize, FrontModel.predict, extract_front in the "
-            "configured fjord), against the synthetic true front:",
+            "the workflow chain (to_physical, normalize, FrontModel.predict_scene, scene_front "
+            f"in the configured fjord, fronts from the {report.get('fronts_from', 'head')}), "
+            "against the synthetic true front:",
             "",
             f"- pooled mean distance {fmt(report['mean_m'], 'm')}, median "
             f"{fmt(report['median_m'], 'm')}; scenes without a front: {report['n_no_front']}",
@@ -143,6 +156,12 @@ def main(argv: list[str] | None = None) -> int:
         default="classic",
         help="SAR as the demo renders it, or with hard radar conditions (default: classic)",
     )
+    parser.add_argument(
+        "--fronts-from",
+        choices=FRONT_SOURCES,
+        default="head",
+        help="the front head's line, or the zone boundary of a model with a zone head",
+    )
     parser.add_argument("--card", help="append the result to this model card")
     args = parser.parse_args(argv)
     report = check(
@@ -155,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         args.seed,
         args.world_seed,
         radar=args.radar,
+        fronts_from=args.fronts_from,
     )
     if args.card:
         from calvingfronts.training.model_card import append_section
