@@ -51,10 +51,11 @@ def test_a_front_only_network_exports_the_front_alone(tmp_path):
 
 
 def test_an_ensemble_file_averages_the_zones_of_its_networks(zone_models):
+    """The zones' names come from the members, as train_ensemble's metadata lacks them."""
     _, paths, folder = zone_models
-    merged = merge_onnx(paths, folder / "pair.onnx", {**METADATA, "zones": "rock,glacier,ocean"})
+    merged = merge_onnx(paths, folder / "pair.onnx", METADATA)
     assert check_merge(paths, merged) <= 1e-5
-    assert FrontModel(merged, device="cpu").has_zones
+    assert FrontModel(merged, device="cpu").info.zones == ("rock", "glacier", "ocean")
 
 
 def test_an_ensemble_of_zone_and_front_only_networks_is_refused(zone_models, tmp_path):
@@ -64,15 +65,19 @@ def test_an_ensemble_of_zone_and_front_only_networks_is_refused(zone_models, tmp
         merge_onnx([paths[0], front_only], tmp_path / "mixed.onnx", METADATA)
 
 
-def test_zones_without_their_names_are_refused(zone_models, tmp_path):
+@pytest.mark.parametrize("names", [None, "rock,ice,sea", "glacier,ocean"])
+def test_zones_without_their_right_names_are_refused(zone_models, tmp_path, names):
     _, paths, _ = zone_models
     model = onnx.load(str(paths[0]))
     kept = [p for p in model.metadata_props if p.key != "zones"]
     del model.metadata_props[:]
     model.metadata_props.extend(kept)
-    onnx.save(model, str(tmp_path / "nameless.onnx"))
+    if names:
+        entry = model.metadata_props.add()
+        entry.key, entry.value = "zones", names
+    onnx.save(model, str(tmp_path / "renamed.onnx"))
     with pytest.raises(ValueError, match="zones"):
-        FrontModel(tmp_path / "nameless.onnx", device="cpu")
+        FrontModel(tmp_path / "renamed.onnx", device="cpu")
 
 
 def test_each_views_zones_are_turned_back_onto_the_image(zone_models):

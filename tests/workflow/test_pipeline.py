@@ -142,6 +142,14 @@ def test_a_zone_models_probability_raster_is_vectorized_from_its_zones(tmp_path)
     )
     assert record["status"] == "accepted" and record["quality"]["drawn_from"] == "zones"
     assert record["quality"]["span_fraction"] == 1.0
+    # The calibration is the head's: a zone front gets no bound from it.
+    from calvingfronts.fronts.uncertainty import Calibration
+
+    calibrated = vectorize_stage(
+        glacier, scene, str(path), str(tmp_path / "c.json"), {**options, "fronts_from": "zones"},
+        Calibration(scale=2.0, floor_px=3.0, coverage=0.9, fitted_on="-", n_fronts=10),
+    )  # fmt: skip
+    assert calibrated["status"] == "accepted" and "uncertainty_m" not in calibrated
     record = vectorize_stage(glacier, scene, str(path), str(tmp_path / "h.json"), options)
     assert record["status"] == "rejected" and "partial" in record["reason"]
 

@@ -14,8 +14,9 @@ too, and where both give a front their distance (``readings_distance_m`` in the 
 figures) says how much they agree: evidence of how far to trust the front.
 
 Either way the views' spread is measured against the front that is reported: each view's
-head line against it (:func:`calvingfronts.fronts.uncertainty.member_spread`), so the
-calibrated bound speaks of the line the product holds.
+head line against it (:func:`calvingfronts.fronts.uncertainty.member_spread`). The
+calibrations are fitted on the head's fronts, so the vectorize stage gives a zone front no
+``uncertainty_m`` (a calibration of zone fronts is the error-bars issue's to fit).
 """
 
 from __future__ import annotations

@@ -226,6 +226,17 @@ class FrontModel:
                 f"its classes, and the key the output (outputs {outputs}, zones "
                 f"{self.metadata.get('zones')!r})"
             )
+        if self.info.zones:
+            channels = next(
+                o.shape[1] for o in self.session.get_outputs() if o.name == ZONE_OUTPUT_NAME
+            )
+            if not {"glacier", "ocean"} <= set(self.info.zones) or (
+                isinstance(channels, int) and channels != len(self.info.zones)
+            ):
+                raise ValueError(
+                    f"{path}: metadata 'zones' {self.metadata['zones']!r} must name each of the "
+                    f"{channels} channels of '{ZONE_OUTPUT_NAME}', glacier and ocean among them"
+                )
         # The session's outputs, in the order of the channels run_session returns.
         self.outputs = [OUTPUT_NAME] + ([ZONE_OUTPUT_NAME] if self.info.zones else [])
         if batch_size is not None and batch_size < 1:

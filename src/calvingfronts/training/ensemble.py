@@ -5,8 +5,8 @@ different mistakes: on the leave-one-glacier-out folds, the second run of the re
 was 290 m from the first on the Jakobshavn fold, while the mean of both runs' probabilities
 beat either (docs/training/ensemble-2026-11-26.md). The members are trained one after
 another, each with a seed of its own, and exported into one graph that averages their
-front probabilities, so the workflow's contract (docs/CONTRACTS.md) does not change: one
-file, one input, one output.
+front probabilities (and their zones, where they have a zone head), so the workflow's
+contract (docs/CONTRACTS.md) does not change: one file, one input, the same outputs.
 
 Member 0 is the run itself (its ``run_dir``, its ``seed``); member ``i`` trains in
 ``<run_dir>/member<i>`` with ``seed + i``, so adding a member to a finished run keeps the
@@ -94,6 +94,13 @@ def merge_onnx(members: list[str | Path], path: str | Path, metadata: dict[str, 
             raise ValueError(f"{member}: outputs {outputs} differ from {members[0]}'s {expected}")
         if list(model.opset_import) != list(first.opset_import):
             raise ValueError(f"{member}: opset {model.opset_import} differs from {members[0]}")
+    if ZONE_OUTPUT_NAME in expected:
+        # The zones' names travel with their output: the members' own, whatever the caller's
+        # metadata says (FrontModel refuses a zone output without them).
+        zones = {p.value for m in models for p in m.metadata_props if p.key == "zones"}
+        if len(zones) != 1:
+            raise ValueError(f"the members name their zones differently or not at all: {zones}")
+        metadata = {**metadata, "zones": zones.pop()}
     nodes, initializers, value_info = [], [], []
     averaged: list[list[str]] = [[] for _ in expected]
     for i, model in enumerate(models):

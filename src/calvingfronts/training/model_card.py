@@ -107,7 +107,12 @@ def render(
         f"`{config['histogram']}` histogram treatment "
         "(calvingfronts.preprocess.normalize.normalize), "
         "invalid pixels 0",
-        "- Output: `front_probability` float32 (N, 1, H, W), sigmoid inside the graph",
+        "- Output: `front_probability` float32 (N, 1, H, W), sigmoid inside the graph"
+        + (
+            "; `zone_probability` float32 (N, 3, H, W), softmax over rock, glacier, ocean"
+            if config["zone_weight"] > 0
+            else ""
+        ),
         f"- Front label width: {config['front_width_px']:g} px; training pixel sizes "
         f"{config['augment'].get('pixel_size_range_m', [10, 80])} m (zoom augmentation)",
         "",

@@ -378,7 +378,10 @@ def vectorize_stage(
             record.update(status="rejected", stage="vectorize", reason=result.reason)
         else:
             record.update(status="accepted", front_wkt=result.front.wkt, quality=quality)
-            if spread is not None and calibration is not None:
+            # The calibration was fitted on the head's fronts (calibrate-uncertainty draws
+            # them so); a zone front's error is another quantity, left without a bound.
+            drawn_from_zones = quality.get("drawn_from") == "zones"
+            if spread is not None and calibration is not None and not drawn_from_zones:
                 pixel = pixel_size(raster.transform)
                 record["uncertainty_m"] = round(calibration.uncertainty_m(spread, pixel), 1)
                 position_bound = calibration.position_uncertainty_m(spread, pixel)
