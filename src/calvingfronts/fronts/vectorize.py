@@ -156,14 +156,9 @@ def extract_front(
     path = _best_candidate(graph, paths, candidates, prob, flow_azimuth)
     quality["bridged_gaps"] = int(np.sum(graph.is_bridge_step(path)))
     xy = smooth_line(graph.xy[path], smooth_px)
-    ridge = DEFAULT_RIDGE_PX if ridge_px is None else float(ridge_px)
-    if ridge > 0:
-        xy = smooth_line(onto_ridge(xy, prob, window.transform, ridge), smooth_px)
-    line = longest_piece(shapely.intersection(LineString(xy), fjord))
+    line = placed_in_fjord(xy, prob, window.transform, fjord, ridge_px, smooth_px, extend_px)
     if line is None:
         return FrontResult(None, "the front candidate lies outside the fjord polygon", quality)
-    line = extend_to_wall(line, fjord, extend_px * px, step=3.0 * px)
-    line = line.simplify(0.5 * px, preserve_topology=False)
     if line.length < min_length_m:
         return FrontResult(
             None, _too_short(line.length, min_length_m, "after clipping to the fjord"), quality
@@ -177,6 +172,33 @@ def extract_front(
         reason = f"mean probability along the front {quality['mean_probability']:.2f} < {floor:.2f}"
         return FrontResult(None, reason, quality)
     return accepted_front(line, quality, min_span_fraction, flow_azimuth, min_angle_to_flow)
+
+
+def placed_in_fjord(
+    xy: np.ndarray,
+    prob: np.ndarray | None,
+    transform: Affine,
+    fjord,
+    ridge_px: float | None,
+    smooth_px: int,
+    extend_px: float,
+) -> LineString | None:
+    """A smoothed line ``xy`` (map units) made a front: moved onto the ridge of ``prob`` (the
+    window's front probability; None keeps it) within ``ridge_px`` pixels (default
+    :data:`DEFAULT_RIDGE_PX`), cut to the fjord (its longest piece, None where none is
+    left), its ends extended onto a wall within ``extend_px`` pixels and simplified at half
+    a pixel: every reading's line is placed this way."""
+    px = pixel_size(transform)
+    ridge = DEFAULT_RIDGE_PX if ridge_px is None else float(ridge_px)
+    if prob is not None and ridge > 0:
+        xy = smooth_line(onto_ridge(xy, prob, transform, ridge), smooth_px)
+    if len(xy) < 2:
+        return None
+    line = _longest_piece(shapely.intersection(LineString(xy), fjord))
+    if line is None:
+        return None
+    line = _extend_to_wall(line, fjord, extend_px * px, step=3.0 * px)
+    return line.simplify(0.5 * px, preserve_topology=False)
 
 
 def accepted_front(
@@ -523,7 +545,7 @@ def onto_ridge(xy: np.ndarray, prob: np.ndarray, transform: Affine, reach_px: fl
     return xy + shift[:, None] * px * normal
 
 
-def longest_piece(geometry) -> LineString | None:
+def _longest_piece(geometry) -> LineString | None:
     """The longest LineString of a clipping result (which may be multi-part or empty)."""
     parts = [
         g for g in shapely.get_parts(shapely.line_merge(geometry)) if g.geom_type == "LineString"
@@ -532,7 +554,7 @@ def longest_piece(geometry) -> LineString | None:
     return max(parts, key=lambda p: p.length) if parts else None
 
 
-def extend_to_wall(line: LineString, fjord, reach: float, step: float) -> LineString:
+def _extend_to_wall(line: LineString, fjord, reach: float, step: float) -> LineString:
     """Extend each end along its direction onto the fjord wall when the wall is within
     ``reach``; ends that are already on the wall, or far from it, stay."""
     if reach <= 0 or line.length <= 2 * step:

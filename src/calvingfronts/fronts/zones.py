@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import shapely
 from affine import Affine
 from rasterio.features import geometry_mask
 from scipy import ndimage
@@ -32,13 +31,10 @@ from calvingfronts.evaluation.metrics import symmetric_mean_distance
 from calvingfronts.fronts.quality import line_quality, pixel_size, quality_flags
 from calvingfronts.fronts.vectorize import (
     DEFAULT_MIN_LENGTH_M,
-    DEFAULT_RIDGE_PX,
     FrontResult,
     accepted_front,
-    extend_to_wall,
     fjord_window,
-    longest_piece,
-    onto_ridge,
+    placed_in_fjord,
     smooth_line,
 )
 
@@ -105,14 +101,9 @@ def zone_front(
     if front_probability is not None:
         prob = np.asarray(front_probability, dtype=np.float32)[window.rows, window.cols]
         prob = np.where(inside & np.isfinite(prob), prob, 0.0).astype(np.float32)
-        ridge = DEFAULT_RIDGE_PX if ridge_px is None else float(ridge_px)
-        if ridge > 0:
-            xy = smooth_line(onto_ridge(xy, prob, window.transform, ridge), smooth_px)
-    line = longest_piece(shapely.intersection(LineString(xy), fjord)) if len(xy) > 1 else None
+    line = placed_in_fjord(xy, prob, window.transform, fjord, ridge_px, smooth_px, extend_px)
     if line is None:
         return FrontResult(None, "the zone boundary lies outside the fjord polygon", quality)
-    line = extend_to_wall(line, fjord, extend_px * px, step=3.0 * px)
-    line = line.simplify(0.5 * px, preserve_topology=False)
     if line.length < min_length_m:
         reason = f"zone boundary {line.length:.0f} m < minimum {min_length_m:.0f} m"
         return FrontResult(None, reason, quality)
