@@ -17,6 +17,8 @@ from pathlib import Path
 
 import torch
 
+from calvingfronts.training.warm_start import FrozenStatisticsBatchNorm2d
+
 
 def snapshot_dir(run_dir: Path) -> Path:
     return Path(run_dir) / "snapshots"
@@ -56,7 +58,14 @@ def average_weights(states: list[dict]) -> dict:
 def recompute_batchnorm(model: torch.nn.Module, batches) -> int:
     """Set every BatchNorm's running mean and variance to their plain average over
     ``batches`` (an iterable of input tensors); returns how many batches were used."""
-    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    # Frozen statistics (a warm start from ONNX, training.warm_start) are part of the
+    # weights: measuring them afresh would undo the folding they stand for.
+    norms = [
+        m
+        for m in model.modules()
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+        and not isinstance(m, FrozenStatisticsBatchNorm2d)
+    ]
     if not norms:
         return 0
     momenta = [m.momentum for m in norms]

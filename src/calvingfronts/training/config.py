@@ -69,8 +69,12 @@ class TrainConfig:
     resume: bool = True
     # Start from the weights of an earlier run's checkpoint (``last.pt``/``best.pt``) instead
     # of a random initialisation, e.g. a second stage with other augmentation. The card
-    # records it and counts the earlier run's steps and time.
+    # records it and counts the earlier run's steps and time. An ONNX model (``.onnx``, e.g.
+    # a shipped one) works too: network ``init_member`` of it (member k of an ensemble
+    # starts from network init_member + k), with its BatchNorm statistics frozen, since the
+    # export folded them into the convolutions (calvingfronts.training.warm_start).
     init_from: str | None = None
+    init_member: int = 0
     export: bool = True
     # Earlier stages of a staged run, in order, e.g. a long first stage over a wide zoom range
     # and then one at the workflow's pixel sizes. Each entry overrides keys of this config for
@@ -130,6 +134,11 @@ class TrainConfig:
                     f"training stage {i}: keys {wrong} cannot be set per stage "
                     f"(fixed per run: {list(STAGE_FIXED_KEYS)}; known: {sorted(known)})"
                 )
+
+    @property
+    def init_from_onnx(self) -> bool:
+        """Whether the run starts from an exported ONNX model (frozen BatchNorm statistics)."""
+        return bool(self.init_from) and str(self.init_from).endswith(".onnx")
 
     def path(self, key: str) -> Path:
         """``run_dir``, ``output`` or ``card`` with ``{name}`` filled in."""

@@ -41,8 +41,13 @@ def member_config(config: dict, member: int) -> dict:
     run_dir = Path(config.get("run_dir", "training_runs/{name}").format(name=config["name"]))
     name = f"{config['name']}-member{member}"
     folder = run_dir if member == 0 else run_dir / MEMBER_DIR.format(member=member)
+    start = {}
+    if str(config.get("init_from") or "").endswith(".onnx"):
+        # A warm start from an ensemble's ONNX file: member k from its network k.
+        start = {"init_member": int(config.get("init_member", 0)) + member}
     return {
         **config,
+        **start,
         "name": config["name"] if member == 0 else name,
         "seed": int(config.get("seed", 0)) + member,
         "run_dir": str(folder),

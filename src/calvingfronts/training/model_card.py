@@ -148,11 +148,21 @@ def render(
         ),
         "- Augmentation: any rotation, flips, zoom to the pixel-size range, gamma/contrast/"
         "brightness, SAR-like speckle, blur, nodata stripes",
-        "- Pretrained weights: none (trained from scratch)",
     ]
     earlier = training.get("init_from") or []
     if isinstance(earlier, dict):  # one earlier stage
         earlier = [earlier]
+    onnx_start = [stage for stage in earlier if stage.get("onnx")]
+    earlier = [stage for stage in earlier if not stage.get("onnx")]
+    if onnx_start:
+        start = onnx_start[0]
+        lines.append(
+            f"- Pretrained weights: network {config.get('init_member', 0)} of the ONNX model "
+            f"`{start['onnx']}` ({start['networks']} network(s), `{start['path']}`, its own "
+            "card has its training), BatchNorm statistics frozen as its export folded them"
+        )
+    else:
+        lines.append("- Pretrained weights: none (trained from scratch)")
     if earlier:
         total_steps = sum(e["steps"] for e in earlier) + training.get("steps", 0)
         total_minutes = sum(e["minutes"] for e in earlier) + minutes

@@ -30,6 +30,7 @@ from calvingfronts.training.loader import resolve_device, step_batches
 from calvingfronts.training.losses import front_loss, zone_loss
 from calvingfronts.training.sampling import BatchSampler
 from calvingfronts.training.validation import validate
+from calvingfronts.training.warm_start import freeze_batchnorm_statistics, state_dict_from_onnx
 
 log = logging.getLogger(__name__)
 ZONE_CLASSES = 3
@@ -130,7 +131,15 @@ def _restore(config: TrainConfig, run_dir: Path, model, optimizer) -> _State:
         for stale in ("last.pt", "best.pt"):
             (run_dir / stale).unlink(missing_ok=True)
     if not (config.resume and checkpoint.exists()):
-        if config.init_from:
+        if config.init_from_onnx:
+            model.load_state_dict(state_dict_from_onnx(model, config.init_from, config.init_member))
+            log.info(
+                "initialised %s from network %d of %s",
+                config.name,
+                config.init_member,
+                config.init_from,
+            )
+        elif config.init_from:
             model.load_state_dict(_load(config.init_from)["model"])
             log.info("initialised %s from %s", config.name, config.init_from)
         return _State()
@@ -229,7 +238,12 @@ def train(config: TrainConfig | dict) -> TrainResult:
     sampler = BatchSampler(
         sources, config.histogram, _augment_config(config), config.front_width_px, config.seed
     )
-    model = build_network(config).to(device)
+    model = build_network(config)
+    if config.init_from_onnx:
+        # Its BatchNorms are the identity plus the folded bias: a batch's statistics would
+        # undo the folding (a resumed run freezes them again before loading last.pt).
+        freeze_batchnorm_statistics(model)
+    model = model.to(device)
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
@@ -325,6 +339,9 @@ def _earlier_stage(path: str | None) -> list[dict]:
     the card): a stage's checkpoint names the stage it started from in turn."""
     stages = []
     while path:
+        if str(path).endswith(".onnx"):
+            stages.insert(0, _onnx_start(path))
+            break
         saved = _load(path)
         history = saved.get("history") or []
         config = saved.get("config") or {}
@@ -339,6 +356,22 @@ def _earlier_stage(path: str | None) -> list[dict]:
         )
         path = config.get("init_from")
     return stages
+
+
+def _onnx_start(path) -> dict:
+    """The card's record of an ONNX model a run started from: its name and networks."""
+    import onnx
+
+    model = onnx.load(str(path), load_external_data=False)
+    metadata = {prop.key: prop.value for prop in model.metadata_props}
+    return {
+        "path": str(path),
+        "onnx": metadata.get("model_name", Path(path).stem),
+        "networks": int(metadata.get("ensemble_networks", 1)),
+        "steps": 0,
+        "minutes": 0.0,
+        "config": {},
+    }
 
 
 def _finish(

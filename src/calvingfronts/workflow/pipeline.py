@@ -237,12 +237,15 @@ def inference_stage(
         prediction = model.predict_scene(
             np.where(valid, image, 0.0)[rows, cols], tile_size, overlap, members
         )
-        probabilities = np.zeros((members, *image.shape), dtype=np.float32)
-        probabilities[:, rows, cols] = prediction.members
+        zone_count = 0 if prediction.zones is None else len(prediction.zones)
+        # One array for every band, filled in place: the full-scene maps are the stage's
+        # largest memory, and copies of them (a stack, then a concatenation) would double it.
+        member_bands = members if members > 1 else 0
+        bands = np.zeros((1 + member_bands + zone_count, *image.shape), dtype=np.float32)
+        bands[0, rows, cols] = prediction.members.mean(axis=0)
+        if member_bands:
+            bands[1 : 1 + members, rows, cols] = prediction.members
         valid &= inferred
-        bands = [probabilities.mean(axis=0, keepdims=True)]
-        if members > 1:
-            bands.append(probabilities)
         tags = {
             **raster.tags,
             "MODEL_NAME": model.info.name,
@@ -250,12 +253,9 @@ def inference_stage(
             "PROVIDER": model.provider,
             "MEMBERS": ",".join(list(MEMBER_VIEWS)[:members]),
         }
-        if prediction.zones is not None:
-            zones = np.zeros((len(prediction.zones), *image.shape), dtype=np.float32)
-            zones[:, rows, cols] = prediction.zones
-            bands.append(zones)
+        if zone_count:
+            bands[1 + member_bands :, rows, cols] = prediction.zones
             tags["ZONES"] = ",".join(model.info.zones)
-        bands = np.concatenate(bands)
         write_raster(output, encode_probability(bands, valid, raster.transform, raster.crs, tags))
 
 
