@@ -122,19 +122,24 @@ def test_a_run_fine_tunes_an_onnx_model_and_says_so(frontlearning_folder, tmp_pa
         select_best=False,
         init_from=str(start),
     )
+    # An ensemble needs as many networks in the file: refused before anything trains.
+    with pytest.raises(ValueError, match=r"start\.onnx: holds 1 network\(s\), but the run"):
+        train({**config, "ensemble": 2})
+    assert not (tmp_path / "run" / "last.pt").exists()
     result = train(config)
     card = result.card.read_text()
     assert "Pretrained weights: network 0 of the ONNX model `warm` (1 network(s)" in card
     assert "BatchNorm statistics frozen" in card and "Staged training" not in card
     # One step of training moved the weights from the start, and the statistics did not.
-    saved = torch.load(tmp_path / "run" / "final.pt", weights_only=False)["model"]
+    saved = torch.load(tmp_path / "run" / "final.pt", weights_only=False)
+    assert saved["frozen_batchnorm"]
     network = build_model("deeplabv3plus-drn-d-22", width=0.125, out_channels=4)
     started = state_dict_from_onnx(network, start)
     variances = [k for k in started if k.endswith("running_var")]
-    assert all(torch.equal(saved[k], started[k]) for k in variances)
+    assert all(torch.equal(saved["model"][k], started[k]) for k in variances)
     weights = [k for k in started if k.endswith(".weight") and "bn" not in k]
-    assert any(not torch.equal(saved[k], started[k]) for k in weights)
-    # A resumed run freezes the statistics again before it loads its checkpoint.
+    assert any(not torch.equal(saved["model"][k], started[k]) for k in weights)
+    # A resumed run freezes the statistics again when it loads its checkpoint.
     resumed = train({**config, "epochs": 2, "export": False})
     assert [h["epoch"] for h in resumed.history] == [1, 2]
     last = torch.load(tmp_path / "run" / "last.pt", weights_only=False)["model"]
@@ -143,3 +148,63 @@ def test_a_run_fine_tunes_an_onnx_model_and_says_so(frontlearning_folder, tmp_pa
     assert member_config({**config, "ensemble": 2}, 1)["init_member"] == 1
     assert "init_member" not in member_config({"name": "plain"}, 1)
     assert json.loads((tmp_path / "run" / "config.json").read_text())["init_member"] == 0
+
+
+def test_later_stages_and_averaging_keep_the_statistics_frozen(frontlearning_folder, tmp_path):  # noqa: F811
+    networks = [_trained_looking_network(seed) for seed in (4, 5)]
+    members = [export_onnx(n, tmp_path / f"s{i}.onnx", METADATA) for i, n in enumerate(networks)]
+    pair = merge_onnx(members, tmp_path / "pair.onnx", {**METADATA, "ensemble_networks": "2"})
+    config = _tiny_run(
+        frontlearning_folder,
+        tmp_path,
+        "staged",
+        width=0.125,
+        zone_weight=0.5,
+        select_best=False,
+        epochs=2,
+        average_epochs=2,
+        init_from=str(pair),
+        init_member=1,
+        stages=[{"learning_rate": 0.001}],
+    )
+    result = train(config)
+    started = state_dict_from_onnx(
+        build_model("deeplabv3plus-drn-d-22", width=0.125, out_channels=4), pair, 1
+    )
+    # The second stage starts from the first's checkpoint, and the averaged export keeps
+    # the statistics exactly (they were not measured afresh).
+    final = torch.load(tmp_path / "run" / "final.pt", weights_only=False)
+    assert final["frozen_batchnorm"]
+    for key in (k for k in started if k.endswith(("running_var", "running_mean"))):
+        assert torch.equal(final["model"][key], started[key]), key
+    card = result.card.read_text()
+    assert "network 1 of the ONNX model `warm` (2 network(s)" in card
+    assert "BatchNorm statistics kept frozen (a warm start from ONNX)" in card
+    assert "measured afresh" not in card and "Staged training: 2 stages" in card
+
+
+def test_an_unfolded_batchnorm_is_refused(tmp_path):
+    """A file whose BatchNorm was not folded would lose its scale without a word."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    def tensor(name, shape):
+        return numpy_helper.from_array(np.ones(shape, np.float32), name)
+
+    graph = helper.make_graph(
+        [
+            helper.make_node("Conv", ["image", "w"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+            helper.make_node(
+                "BatchNormalization", ["c", "scale", "shift", "mean", "var"], ["out"], name="bn"
+            ),
+        ],
+        "unfolded",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 1, 8, 8])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 4, 8, 8])],
+        [tensor("w", (4, 1, 3, 3))] + [tensor(n, (4,)) for n in ("scale", "shift", "mean", "var")],
+    )
+    path = tmp_path / "unfolded.onnx"
+    onnx.save(helper.make_model(graph), str(path))
+    network = build_model("deeplabv3plus-drn-d-22", width=0.125, out_channels=4)
+    with pytest.raises(ValueError, match=r"unfolded\.onnx: BatchNormalization node 'bn' was not"):
+        state_dict_from_onnx(network, path)

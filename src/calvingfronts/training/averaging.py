@@ -47,7 +47,10 @@ def average_weights(states: list[dict]) -> dict:
         raise ValueError("no weights to average")
     averaged = {}
     for key, newest in states[-1].items():
-        if newest.dtype.is_floating_point:
+        if all(torch.equal(state[key], newest) for state in states):
+            # Frozen statistics (training.warm_start) stay exactly what they were.
+            averaged[key] = newest
+        elif newest.dtype.is_floating_point:
             averaged[key] = sum(state[key] for state in states) / len(states)
         else:
             averaged[key] = newest
@@ -84,11 +87,14 @@ def recompute_batchnorm(model: torch.nn.Module, batches) -> int:
     return count
 
 
-def average_snapshots(model: torch.nn.Module, run_dir: Path, count: int, batches) -> list[int]:
+def average_snapshots(
+    model: torch.nn.Module, run_dir: Path, count: int, batches
+) -> tuple[list[int], int]:
     """Load the mean of the newest ``count`` snapshots into ``model`` and recompute its
-    BatchNorm statistics on ``batches``; returns the averaged epochs."""
+    BatchNorm statistics on ``batches``; returns the averaged epochs and how many batches
+    measured the statistics (0 where they are frozen)."""
     paths = latest_snapshots(run_dir, count)
     saved = [torch.load(path, map_location="cpu", weights_only=False) for path in paths]
     model.load_state_dict(average_weights([s["model"] for s in saved]))
-    recompute_batchnorm(model, batches)
-    return [int(s["epoch"]) for s in saved]
+    measured = recompute_batchnorm(model, batches)
+    return [int(s["epoch"]) for s in saved], measured

@@ -10,6 +10,11 @@ from pathlib import Path
 STAGE_FIXED_KEYS = ("name", "run_dir", "output", "card", "export", "stages", "resume")
 
 
+def is_onnx_path(path) -> bool:
+    """Whether ``init_from`` names an exported ONNX model rather than a checkpoint."""
+    return bool(path) and str(path).lower().endswith(".onnx")
+
+
 @dataclass
 class TrainConfig:
     """Everything a training run depends on; saved with every checkpoint."""
@@ -105,6 +110,8 @@ class TrainConfig:
             raise ValueError(f"device must be auto, cpu or cuda, not {self.device!r}")
         if self.loader_workers < 0:
             raise ValueError("loader_workers must be >= 0")
+        if self.init_member < 0:
+            raise ValueError(f"init_member must be >= 0 (a network index), got {self.init_member}")
         if self.ensemble < 1:
             raise ValueError(f"ensemble must be >= 1 (networks averaged), got {self.ensemble}")
         if self.batch_size < 2:
@@ -138,7 +145,7 @@ class TrainConfig:
     @property
     def init_from_onnx(self) -> bool:
         """Whether the run starts from an exported ONNX model (frozen BatchNorm statistics)."""
-        return bool(self.init_from) and str(self.init_from).endswith(".onnx")
+        return is_onnx_path(self.init_from)
 
     def path(self, key: str) -> Path:
         """``run_dir``, ``output`` or ``card`` with ``{name}`` filled in."""

@@ -24,6 +24,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from calvingfronts.training.config import is_onnx_path
+
 MEMBER_DIR = "member{member}"
 # Largest |merged - mean of the members| probability accepted from ONNX Runtime.
 MERGE_TOLERANCE = 1e-5
@@ -42,7 +44,7 @@ def member_config(config: dict, member: int) -> dict:
     name = f"{config['name']}-member{member}"
     folder = run_dir if member == 0 else run_dir / MEMBER_DIR.format(member=member)
     start = {}
-    if str(config.get("init_from") or "").endswith(".onnx"):
+    if is_onnx_path(config.get("init_from")):
         # A warm start from an ensemble's ONNX file: member k from its network k.
         start = {"init_member": int(config.get("init_member", 0)) + member}
     return {

@@ -39,10 +39,15 @@ _NOT_COMPARED = ("run_dir", "output", "card", "name", "resume", "export", "init_
 def _exported(config: dict, training: dict) -> str:
     averaged = training.get("averaged_epochs")
     if averaged:
+        batches = training.get("batchnorm_batches")
+        statistics = (
+            "BatchNorm statistics kept frozen (a warm start from ONNX)"
+            if batches == 0
+            else f"BatchNorm statistics measured afresh on {batches} training batches"
+        )
         return (
             f"- Exported weights: the mean of the weights of epochs {averaged[0]}-{averaged[-1]} "
-            f"({len(averaged)} epochs, stochastic weight averaging), BatchNorm statistics "
-            f"measured afresh on {training.get('batchnorm_batches')} training batches"
+            f"({len(averaged)} epochs, stochastic weight averaging), {statistics}"
         )
     which = "best held-out score" if config["select_best"] else "last epoch"
     return f"- Exported weights: epoch {training.get('exported_epoch', '?')} ({which})"
@@ -157,7 +162,7 @@ def render(
     if onnx_start:
         start = onnx_start[0]
         lines.append(
-            f"- Pretrained weights: network {config.get('init_member', 0)} of the ONNX model "
+            f"- Pretrained weights: network {start['member']} of the ONNX model "
             f"`{start['onnx']}` ({start['networks']} network(s), `{start['path']}`, its own "
             "card has its training), BatchNorm statistics frozen as its export folded them"
         )

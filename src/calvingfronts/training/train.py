@@ -23,14 +23,19 @@ from tqdm import tqdm
 from calvingfronts.models import build_model
 from calvingfronts.training.augment import AugmentConfig
 from calvingfronts.training.averaging import average_snapshots, latest_snapshots, save_snapshot
-from calvingfronts.training.config import TrainConfig
+from calvingfronts.training.config import TrainConfig, is_onnx_path
 from calvingfronts.training.curves import write_history
 from calvingfronts.training.data import load_data
 from calvingfronts.training.loader import resolve_device, step_batches
 from calvingfronts.training.losses import front_loss, zone_loss
 from calvingfronts.training.sampling import BatchSampler
 from calvingfronts.training.validation import validate
-from calvingfronts.training.warm_start import freeze_batchnorm_statistics, state_dict_from_onnx
+from calvingfronts.training.warm_start import (
+    check_onnx_start,
+    freeze_batchnorm_statistics,
+    has_frozen_statistics,
+    state_dict_from_onnx,
+)
 
 log = logging.getLogger(__name__)
 ZONE_CLASSES = 3
@@ -133,6 +138,9 @@ def _restore(config: TrainConfig, run_dir: Path, model, optimizer) -> _State:
     if not (config.resume and checkpoint.exists()):
         if config.init_from_onnx:
             model.load_state_dict(state_dict_from_onnx(model, config.init_from, config.init_member))
+            # Its BatchNorms are the identity plus the folded bias: a batch's statistics
+            # would undo the folding. Swapping their class keeps the optimizer's parameters.
+            freeze_batchnorm_statistics(model)
             log.info(
                 "initialised %s from network %d of %s",
                 config.name,
@@ -140,7 +148,10 @@ def _restore(config: TrainConfig, run_dir: Path, model, optimizer) -> _State:
                 config.init_from,
             )
         elif config.init_from:
-            model.load_state_dict(_load(config.init_from)["model"])
+            saved = _load(config.init_from)
+            model.load_state_dict(saved["model"])
+            if saved.get("frozen_batchnorm"):  # a later stage of a warm start from ONNX
+                freeze_batchnorm_statistics(model)
             log.info("initialised %s from %s", config.name, config.init_from)
         return _State()
     saved = _load(checkpoint)
@@ -152,6 +163,8 @@ def _restore(config: TrainConfig, run_dir: Path, model, optimizer) -> _State:
             "directory or set resume: false"
         )
     model.load_state_dict(saved["model"])
+    if saved.get("frozen_batchnorm"):
+        freeze_batchnorm_statistics(model)
     optimizer.load_state_dict(saved["optimizer"])
     if "torch_rng" in saved:
         torch.set_rng_state(saved["torch_rng"])
@@ -238,12 +251,7 @@ def train(config: TrainConfig | dict) -> TrainResult:
     sampler = BatchSampler(
         sources, config.histogram, _augment_config(config), config.front_width_px, config.seed
     )
-    model = build_network(config)
-    if config.init_from_onnx:
-        # Its BatchNorms are the identity plus the folded bias: a batch's statistics would
-        # undo the folding (a resumed run freezes them again before loading last.pt).
-        freeze_batchnorm_statistics(model)
-    model = model.to(device)
+    model = build_network(config).to(device)
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
@@ -300,6 +308,7 @@ def train(config: TrainConfig | dict) -> TrainResult:
             best=state.best,
             config=config.to_dict(),
             elapsed_s=state.elapsed_s,
+            frozen_batchnorm=has_frozen_statistics(model),
             torch_rng=torch.get_rng_state(),
         )
         write_history(state.history, run_dir)
@@ -334,13 +343,14 @@ def _train_in_stages(config: TrainConfig) -> TrainResult:
     return train({**base, "init_from": previous})
 
 
-def _earlier_stage(path: str | None) -> list[dict]:
+def _earlier_stage(path: str | None, member: int = 0) -> list[dict]:
     """Steps, minutes and config of the runs a warm start came from, earliest first (for
-    the card): a stage's checkpoint names the stage it started from in turn."""
+    the card): a stage's checkpoint names the stage it started from in turn, and the first
+    may be an ONNX model (network ``member`` of it, as the config that named it says)."""
     stages = []
     while path:
-        if str(path).endswith(".onnx"):
-            stages.insert(0, _onnx_start(path))
+        if is_onnx_path(path):
+            stages.insert(0, _onnx_start(path, member))
             break
         saved = _load(path)
         history = saved.get("history") or []
@@ -355,11 +365,13 @@ def _earlier_stage(path: str | None) -> list[dict]:
             },
         )
         path = config.get("init_from")
+        member = int(config.get("init_member", 0))
     return stages
 
 
-def _onnx_start(path) -> dict:
-    """The card's record of an ONNX model a run started from: its name and networks."""
+def _onnx_start(path, member: int) -> dict:
+    """The card's record of an ONNX model a run started from: its name, its networks and
+    the one the run took."""
     import onnx
 
     model = onnx.load(str(path), load_external_data=False)
@@ -368,6 +380,7 @@ def _onnx_start(path) -> dict:
         "path": str(path),
         "onnx": metadata.get("model_name", Path(path).stem),
         "networks": int(metadata.get("ensemble_networks", 1)),
+        "member": member,
         "steps": 0,
         "minutes": 0.0,
         "config": {},
@@ -388,7 +401,7 @@ def _finish(
     use_best = config.select_best and validation and (run_dir / "best.pt").exists()
     if use_best:
         model.load_state_dict(_load(run_dir / "best.pt")["model"])
-    averaged = None
+    averaged = measured = None
     if config.average_epochs > 1 and len(latest_snapshots(run_dir, config.average_epochs)) > 1:
         # Batches past any training step: the same ones on every rerun of the export.
         device = next(model.parameters()).device
@@ -396,11 +409,16 @@ def _finish(
             sampler.batch(10_000_000 + i, config.batch_size)["image"].to(device)
             for i in range(BATCHNORM_BATCHES)
         )
-        averaged = average_snapshots(model, run_dir, config.average_epochs, batches)
+        averaged, measured = average_snapshots(model, run_dir, config.average_epochs, batches)
         log.info("exporting the mean of the weights of epochs %s", averaged)
     model.eval()
     # The weights as exported, also as a checkpoint: fine-tuning or a re-export starts here.
-    _save(run_dir / "final.pt", model=model.state_dict(), config=config.to_dict())
+    _save(
+        run_dir / "final.pt",
+        model=model.state_dict(),
+        config=config.to_dict(),
+        frozen_batchnorm=has_frozen_statistics(model),
+    )
     final = None
     if validation:
         final = validate(model, validation, config.histogram, config.missing_penalty_px)
@@ -414,8 +432,9 @@ def _finish(
             "steps": sum(h.get("steps", config.steps_per_epoch) for h in state.history),
             "exported_epoch": state.best["epoch"] if use_best else state.epoch,
             "averaged_epochs": averaged,
-            "batchnorm_batches": BATCHNORM_BATCHES if averaged else None,
-            "init_from": _earlier_stage(config.init_from),
+            # 0: the statistics are frozen (a warm start from ONNX) and were kept.
+            "batchnorm_batches": measured,
+            "init_from": _earlier_stage(config.init_from, config.init_member),
             "device": resolve_device(config.device).type,
         }
         onnx_path, card_path = publish(model, config, data_info, final, minutes, training=done)
@@ -446,6 +465,8 @@ def train_ensemble(config):
     from calvingfronts.training.model_card import held_out_lines
     from calvingfronts.training.publish import onnx_metadata
 
+    if config.init_from_onnx:
+        check_onnx_start(config.init_from, config.init_member, config.ensemble)
     settings = {**config.to_dict(), "ensemble": 1}
     results = [train(member_config(settings, m)) for m in range(config.ensemble)]
     minutes = sum(r.minutes for r in results)

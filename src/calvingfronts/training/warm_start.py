@@ -42,6 +42,12 @@ def freeze_batchnorm_statistics(network: nn.Module) -> int:
     return count
 
 
+def has_frozen_statistics(network: nn.Module) -> bool:
+    """Whether ``network``'s BatchNorms are frozen (checkpoints record it, so that a resumed
+    run or a later stage freezes them again)."""
+    return any(isinstance(m, FrozenStatisticsBatchNorm2d) for m in network.modules())
+
+
 def _execution_order(network: nn.Module, sample_size: tuple[int, int]) -> list[nn.Module]:
     """The Conv2d and BatchNorm2d modules in the order one forward pass calls them."""
     called: list[nn.Module] = []
@@ -53,13 +59,37 @@ def _execution_order(network: nn.Module, sample_size: tuple[int, int]) -> list[n
     was_training = network.training
     network.eval()
     try:
+        parameter = next(network.parameters())
         with torch.no_grad():
-            network(torch.zeros(1, 1, *sample_size))
+            network(torch.zeros(1, 1, *sample_size, device=parameter.device, dtype=parameter.dtype))
     finally:
         for hook in hooks:
             hook.remove()
         network.train(was_training)
     return called
+
+
+def network_count(path: str | Path) -> int:
+    """How many networks the ONNX file holds (an ensemble's ``member<k>/`` prefixes)."""
+    import onnx
+
+    return max(1, len(_member_prefixes(onnx.load(str(path)))))
+
+
+def check_onnx_start(path: str | Path, first_member: int, networks: int) -> None:
+    """Refuse, before any training, a start whose networks ``first_member`` ..
+    ``first_member + networks - 1`` the file does not hold."""
+    held = network_count(path)
+    if first_member + networks > held:
+        raise ValueError(
+            f"{path}: holds {held} network(s), but the run starts {networks} network(s) from "
+            f"network {first_member} on (init_member {first_member}, ensemble {networks})"
+        )
+
+
+def _member_prefixes(model) -> list[str]:
+    names = [item.name for item in model.graph.initializer]
+    return sorted({name.split("/", 1)[0] for name in names if name.startswith("member")})
 
 
 def _conv_weights(path: Path, member: int | None) -> list[tuple[np.ndarray, np.ndarray | None]]:
@@ -69,7 +99,7 @@ def _conv_weights(path: Path, member: int | None) -> list[tuple[np.ndarray, np.n
 
     model = onnx.load(str(path))
     initializers = {item.name: item for item in model.graph.initializer}
-    prefixes = sorted({name.split("/", 1)[0] for name in initializers if name.startswith("member")})
+    prefixes = _member_prefixes(model)
     if prefixes:
         if member is None or f"member{member}" not in prefixes:
             raise ValueError(
@@ -83,6 +113,12 @@ def _conv_weights(path: Path, member: int | None) -> list[tuple[np.ndarray, np.n
         prefix = ""
     weights = []
     for node in model.graph.node:
+        if node.op_type == "BatchNormalization" and node.input[1].startswith(prefix):
+            # Only folded BatchNorms can be rebuilt; a separate one's scale would be lost.
+            raise ValueError(
+                f"{path}: BatchNormalization node {node.name!r} was not folded into its "
+                "convolution; a warm start reads exports whose BatchNorms are folded"
+            )
         if node.op_type != "Conv" or not node.input[1].startswith(prefix):
             continue
         if node.input[1] not in initializers:
