@@ -59,7 +59,9 @@ def test_tiles_cover_the_image_with_the_requested_overlap_and_no_more(length):
 
 
 def test_a_scene_just_over_a_tile_is_shared_out_not_covered_twice():
-    # A 1333-pixel Landsat scene in its 64-pixel frame: two tiles of 800, not of 1152.
+    # A 1333-pixel Landsat scene in its 32-pixel frame: two tiles of 768, not of 1088.
+    assert tile_spans(1333 + 64, 1024 + 64, 128) == [(0, 768), (629, 768)]
+    # ... and in the 64-pixel frame used until 2026-12-04: two of 800, not of 1152.
     assert tile_spans(1333 + 128, 1024 + 128, 128) == [(0, 800), (661, 800)]
 
 
@@ -153,6 +155,32 @@ def test_members_see_the_image_mirrored_and_turned(tmp_path):
     np.testing.assert_allclose(members[1][inner], left[inner], atol=1e-6)
 
 
+def _looking_right(tmp_path):
+    """A network that is not symmetric, so that every view gives its own map."""
+    kernel = np.zeros((1, 1, 3, 3), dtype=np.float32)
+    kernel[0, 0, 1, 2] = 1.0
+    kernel[0, 0, 0, 1] = 0.5
+    weights = helper.make_tensor("k", TensorProto.FLOAT, [1, 1, 3, 3], kernel.ravel())
+    conv = helper.make_node("Conv", ["image", "k"], ["front_probability"], pads=[1, 1, 1, 1])
+    return _write_graph(tmp_path / "right.onnx", [conv], [weights])
+
+
+def test_the_later_views_alone_are_the_rest_of_all_views(tmp_path):
+    """Views come in a fixed order: the views after the first two, made alone, are what
+    all eight give after the first two, tiles and all."""
+    model = FrontModel(_looking_right(tmp_path), device="cpu")
+    image = np.random.default_rng(5).random((90, 130), dtype=np.float32)
+    every = model.predict_scene(image, 64, 16, members=8).members
+    first = model.predict_scene(image, 64, 16, members=2).members
+    rest = model.predict_scene(image, 64, 16, members=8, first_member=2).members
+    assert rest.shape == (6, 90, 130)
+    np.testing.assert_allclose(np.concatenate([first, rest]), every, atol=1e-6)
+    assert not np.allclose(rest[0], rest[1])  # the views differ: the test can tell them apart
+    for first_member in (-1, 8):
+        with pytest.raises(ValueError, match="first_member must be 0 to 7"):
+            model.predict_scene(image, members=8, first_member=first_member)
+
+
 def test_member_counts_outside_the_views_are_refused(identity_model):
     model = FrontModel(identity_model, device="cpu")
     for members in (0, 9):
@@ -185,6 +213,21 @@ def test_inference_covers_the_fjord_and_its_context_only(identity_model, tmp_pat
     pipeline.inference_stage(model, scene, str(preprocessed), str(cut), 256, 32, 1,
                              region_bounds=fjord_bounds)  # fmt: skip
     whole, window = read_raster(full).band, read_raster(cut).band
+    # A scene seen with 2 views and then with 4 reuses the 2: the same file as 4 at once.
+    right = FrontModel(_looking_right(tmp_path), device="cpu")
+    at_once, in_two = tmp_path / "at_once.tif", tmp_path / "in_two.tif"
+    pipeline.inference_stage(right, scene, str(preprocessed), str(at_once), 256, 32, 4,
+                             region_bounds=fjord_bounds)  # fmt: skip
+    two = pipeline.inference_stage(right, scene, str(preprocessed), str(in_two), 256, 32, 2,
+                                   region_bounds=fjord_bounds)  # fmt: skip
+    four = pipeline.inference_stage(right, scene, str(preprocessed), str(in_two), 256, 32, 4,
+                                    region_bounds=fjord_bounds, earlier=two)  # fmt: skip
+    assert two.members.shape[0] == 2 and four.members.shape[0] == 4
+    np.testing.assert_array_equal(read_raster(in_two).data, read_raster(at_once).data)
+    assert read_raster(in_two).tags["MEMBERS"] == read_raster(at_once).tags["MEMBERS"]
+    with pytest.raises(AssertionError, match="not a start of 2 views"):
+        pipeline.inference_stage(right, scene, str(preprocessed), str(in_two), 256, 32, 2,
+                                 region_bounds=fjord_bounds, earlier=four)  # fmt: skip
     rows = cols = slice(200 - CONTEXT_PX, 300 + 1 + CONTEXT_PX)
     np.testing.assert_array_equal(window[rows, cols], whole[rows, cols])
     outside = np.ones(window.shape, dtype=bool)

@@ -6,7 +6,7 @@ import onnx
 import pytest
 import torch
 
-from calvingfronts.inference.front_model import FrontModel
+from calvingfronts.inference.front_model import FRAME_PX, FrontModel
 from calvingfronts.models import build_model
 from calvingfronts.training.ensemble import check_merge, merge_onnx
 from calvingfronts.training.export import REQUIRED_METADATA, export_onnx
@@ -89,7 +89,7 @@ def test_each_views_zones_are_turned_back_onto_the_image(zone_models):
     assert prediction.members.shape == (8, 96, 64) and prediction.zones.shape == (3, 96, 64)
     np.testing.assert_allclose(prediction.zones.sum(axis=0), 1.0, atol=1e-4)
     session = onnxruntime.InferenceSession(str(paths[0]), providers=["CPUExecutionProvider"])
-    framed = np.pad(image, 64)
+    framed = np.pad(image, FRAME_PX)
     by_hand = []
     for turns in range(4):
         for mirrored in (False, True):
@@ -97,5 +97,12 @@ def test_each_views_zones_are_turned_back_onto_the_image(zone_models):
             view = view[:, ::-1] if mirrored else view
             _, zones = session.run(None, {"image": np.ascontiguousarray(view)[None, None]})
             zones = zones[0][:, :, ::-1] if mirrored else zones[0]
-            by_hand.append(np.rot90(zones, -turns, axes=(1, 2))[:, 64:-64, 64:-64])
+            inner = np.s_[:, FRAME_PX:-FRAME_PX, FRAME_PX:-FRAME_PX]
+            by_hand.append(np.rot90(zones, -turns, axes=(1, 2))[inner])
     np.testing.assert_allclose(prediction.zones, np.mean(by_hand, axis=0), atol=1e-4)
+    # The zones of views 3-8 alone are their own mean: weighted with the first two's, the
+    # mean of all eight (adaptive views add the later views to the first ones).
+    first = model.predict_scene(image, tile_size=256, overlap=32, members=2)
+    rest = model.predict_scene(image, tile_size=256, overlap=32, members=8, first_member=2)
+    np.testing.assert_allclose((2 * first.zones + 6 * rest.zones) / 8, prediction.zones, atol=1e-5)
+    np.testing.assert_allclose(rest.zones, np.mean(by_hand[2:], axis=0), atol=1e-4)

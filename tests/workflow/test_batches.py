@@ -302,9 +302,10 @@ def test_a_doubtful_front_of_the_first_views_gets_every_view():
     assert escalation({"status": "rejected", "stage": "preprocess", "reason": "cloudy"}, 10) is None
 
 
-def test_adaptive_views_give_each_scene_the_views_its_front_needs(demo, tmp_path):
+def test_adaptive_views_give_each_scene_the_views_its_front_needs(demo, tmp_path, monkeypatch):
     """With adaptive views a scene's record is the first views' where its front is certain
-    enough and all views' otherwise, and the product keys say so."""
+    enough and all views' otherwise, and the product keys say so; a scene that gets every
+    view is not shown the first views again."""
     from calvingfronts.fronts.uncertainty import read_calibration
     from calvingfronts.workflow.batch_run import escalation
 
@@ -329,10 +330,23 @@ def test_adaptive_views_give_each_scene_the_views_its_front_needs(demo, tmp_path
         adaptive.stage_keys(scenes[0], "x")["inference"]
         != plain.stage_keys(scenes[0], "x")["inference"]
     )
+    views_shown = []
+    run_session = FrontModel.run_session
+
+    def counting(self, views):
+        views_shown.append(len(views))
+        return run_session(self, views)
+
+    monkeypatch.setattr(FrontModel, "run_session", counting)
     _, chosen = _run(demo, tmp_path / "adaptive", members=4, calibration=full, first_members=2,
                      escalate_above_px=limit_px, first_calibration=first)  # fmt: skip
+    escalated = 0
     for cheap, costly, record in zip(first_only, everything, chosen, strict=True):
+        escalated += bool(escalation(cheap, limit_px))
         expected = costly if escalation(cheap, limit_px) else cheap
         assert record == expected, record["scene_id"]
+    # The demo's grids are one tile each: 2 views a scene, and 2 more where it escalated.
+    inferred = sum(r.get("stage") not in ("fetch", "preprocess") for r in chosen)
+    assert sum(views_shown) == 2 * inferred + 2 * escalated
     members = [r.get("quality", {}).get("members") for r in chosen if r["status"] == "accepted"]
     assert set(members) == {2, 4}, f"both outcomes among the scenes: {members}"

@@ -36,8 +36,11 @@ SIZE_MULTIPLE = 32
 # in zeros. Mirrored padding instead shows it a reflected copy of whatever lies at the
 # border, a front or a fjord wall included: on the leave-one-glacier-out folds it put 25 of
 # north-west Greenland's 70 fronts over 1 km off, against 5 with this frame
-# (docs/training/padding-2026-11-26.md).
-FRAME_PX = 64
+# (docs/training/padding-2026-11-26.md). 32 px rather than the 64 used until 2026-12-04: on
+# the folds it is as good or better with 4 and 8 views and with adaptive views (376 against
+# 388 m pooled), worse with 1 view, and the network sees 8-25 % fewer pixels (model card,
+# "Leave-one-glacier-out cross-validation").
+FRAME_PX = 32
 # Pixels of the scene around the fjord's bounding box that the network is shown: fronts are
 # only drawn inside the fjord, so the rest of the area of interest is never inferred. The
 # network still sees this much real context past the fjord's walls (about 4 km at 30 m).
@@ -152,6 +155,15 @@ def check_members(members: int) -> int:
     if not 1 <= members <= len(MEMBER_VIEWS):
         raise ValueError(f"members must be 1 to {len(MEMBER_VIEWS)}, got {members}")
     return int(members)
+
+
+def check_member_range(members: int, first_member: int) -> tuple[int, int]:
+    """(members, first_member) checked: members ``first_member`` to ``members - 1``, at
+    least one of them."""
+    members = check_members(members)
+    if not 0 <= first_member < members:
+        raise ValueError(f"first_member must be 0 to {members - 1}, got {first_member}")
+    return members, int(first_member)
 
 
 @dataclass(frozen=True)
@@ -269,19 +281,21 @@ class FrontModel:
         parts = [self.network(views[start : start + size]) for start in range(0, len(views), size)]
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
-    def predict_tile(self, tile: np.ndarray, members: int = 1) -> Prediction:
-        """Each member's probability (members, H, W) for one (H, W) tile of the normalized
-        band, each member's view turned back onto the tile, and the members' mean zone
-        probabilities where the model has them. Members whose views share a shape go
-        through the network as one batch."""
-        members = check_members(members)
+    def predict_tile(self, tile: np.ndarray, members: int = 1, first_member: int = 0) -> Prediction:
+        """Each member's probability (members - first_member, H, W) for one (H, W) tile of
+        the normalized band, members ``first_member`` to ``members - 1``, each member's view
+        turned back onto the tile, and those members' mean zone probabilities where the
+        model has them. Members whose views share a shape go through the network as one
+        batch."""
+        members, first_member = check_member_range(members, first_member)
         height, width = tile.shape
         tile = tile.astype(np.float32)
-        out = np.empty((members, height, width), dtype=np.float32)
+        out = np.empty((members - first_member, height, width), dtype=np.float32)
         zones = np.zeros((len(self.info.zones), height, width), dtype=np.float32)
+        wanted = range(first_member, members)
         for batch_members in (
-            [m for m in range(members) if MEMBER_VIEWS[_VIEW_ORDER[m]][0] % 2 == 0],
-            [m for m in range(members) if MEMBER_VIEWS[_VIEW_ORDER[m]][0] % 2 == 1],
+            [m for m in wanted if MEMBER_VIEWS[_VIEW_ORDER[m]][0] % 2 == 0],
+            [m for m in wanted if MEMBER_VIEWS[_VIEW_ORDER[m]][0] % 2 == 1],
         ):
             if not batch_members:
                 continue
@@ -290,18 +304,25 @@ class FrontModel:
             batch = np.stack([pad_to_multiple(v) for v in views])[:, np.newaxis]
             output = self.run_network(batch)
             for index, m in enumerate(batch_members):
-                out[m] = member_unview(output[index, 0, :view_h, :view_w], m)
+                out[m - first_member] = member_unview(output[index, 0, :view_h, :view_w], m)
                 if len(zones):
                     zones += member_unview(output[index, 1:, :view_h, :view_w], m)
-        return Prediction(out, zones / members if len(zones) else None)
+        return Prediction(out, zones / len(out) if len(zones) else None)
 
     def predict_scene(
-        self, image: np.ndarray, tile_size: int = 1024, overlap: int = 128, members: int = 1
+        self,
+        image: np.ndarray,
+        tile_size: int = 1024,
+        overlap: int = 128,
+        members: int = 1,
+        first_member: int = 0,
     ) -> Prediction:
-        """Each member's front probability (members, H, W) for a whole (H, W) image, tiled
-        with blended overlaps, and the members' mean zone probabilities where the model
-        has a zone head."""
-        members = check_members(members)
+        """Each member's front probability (members - first_member, H, W) for a whole
+        (H, W) image, tiled with blended overlaps, and those members' mean zone
+        probabilities where the model has a zone head. Members before ``first_member`` are
+        left out: views come in a fixed order, so a scene seen with a few views gets the
+        rest without making those again (calvingfronts.workflow.pipeline.inference_stage)."""
+        members, first_member = check_member_range(members, first_member)
         if image.ndim != 2:
             raise ValueError(f"expected a single-band (H, W) image, got shape {image.shape}")
         if overlap >= tile_size:
@@ -311,7 +332,7 @@ class FrontModel:
         # image of up to tile_size pixels a side stays one tile.
         image = framed(image)
         tile_size += 2 * FRAME_PX
-        total = np.zeros((members, *image.shape), dtype=np.float32)
+        total = np.zeros((members - first_member, *image.shape), dtype=np.float32)
         zone_total = np.zeros((len(self.info.zones), *image.shape), dtype=np.float32)
         weight = np.zeros(image.shape, dtype=np.float32)
         rows = tile_spans(image.shape[0], tile_size, overlap)
@@ -321,7 +342,7 @@ class FrontModel:
                 tile = image[row : row + tile_height, col : col + tile_width]
                 window = blend_window(*tile.shape, overlap)
                 place = np.s_[row : row + tile.shape[0], col : col + tile.shape[1]]
-                prediction = self.predict_tile(tile, members)
+                prediction = self.predict_tile(tile, members, first_member)
                 total[(slice(None), *place)] += prediction.members * window
                 if prediction.zones is not None:
                     zone_total[(slice(None), *place)] += prediction.zones * window

@@ -345,15 +345,17 @@ class BatchRun:
             record = None
             if "inference" in plan.stages:
                 settings = self.settings
+                first_views = None
                 if settings.adaptive:
-                    self._infer(plan, settings.first_members)
+                    first_views = self._infer(plan, settings.first_members)
                     record = self._vectorize(plan)
                     reason = escalation(record, settings.escalate_above_px)
                     if reason:
                         log.info("scene %s: all %d views (%s)", scene_id, settings.members, reason)
                         record = None
                 if record is None:
-                    self._infer(plan, settings.members)
+                    # The first views are kept: only the rest are made.
+                    self._infer(plan, settings.members, first_views)
                 self.keys.done(scene_id, "inference", plan.keys["inference"])
             if record is None and "vectorize" not in plan.stages:
                 record = _read_record(plan.products.record)
@@ -365,7 +367,9 @@ class BatchRun:
             log.exception("scene %s did not finish", scene_id)
             return None, f"{type(error).__name__}: {error}"
 
-    def _infer(self, plan: ScenePlan, members: int) -> None:
+    def _infer(self, plan: ScenePlan, members: int, earlier=None):
+        """The scene's Prediction with ``members`` views (None where the scene was
+        rejected), reusing ``earlier``'s views."""
         settings, products = self.settings, plan.products
         try:
             preprocess_stage(
@@ -377,16 +381,15 @@ class BatchRun:
                 min_valid_fraction=settings.min_valid_fraction,
             )
             if self.batcher is None:
-                self._run_inference(plan, members)
-            else:
-                with self.batcher.worker():
-                    self._run_inference(plan, members)
+                return self._run_inference(plan, members, earlier)
+            with self.batcher.worker():
+                return self._run_inference(plan, members, earlier)
         finally:
             Path(products.preprocessed).unlink(missing_ok=True)
 
-    def _run_inference(self, plan: ScenePlan, members: int) -> None:
+    def _run_inference(self, plan: ScenePlan, members: int, earlier=None):
         settings = self.settings
-        inference_stage(
+        return inference_stage(
             self.model,
             plan.scene,
             plan.products.preprocessed,
@@ -395,6 +398,7 @@ class BatchRun:
             overlap=settings.overlap,
             members=members,
             region_bounds=self.glacier.fjord.bounds,
+            earlier=earlier,
         )
 
     def _vectorize(self, plan: ScenePlan) -> dict:

@@ -210,7 +210,8 @@ def inference_stage(
     overlap: int,
     members: int = 1,
     region_bounds: tuple[float, float, float, float] | None = None,
-) -> None:
+    earlier=None,
+):
     """Front probability over the fjord (``region_bounds``: its bounding box in the grid's
     CRS) and CONTEXT_PX pixels around it, or over the whole area of interest without it;
     nodata elsewhere and where the scene has no data.
@@ -219,10 +220,16 @@ def inference_stage(
     one member, the members' own maps follow (tag ``MEMBERS`` names their views), from which
     the vectorize stage measures how much the front depends on the view. A model with a
     zone head adds one band per zone, the members' mean (tag ``ZONES`` names them).
+
+    Returns the network's Prediction over the inferred window (None where the scene was
+    rejected). ``earlier``, this stage's
+    Prediction of the same scene with fewer views, is reused: only the views after its own
+    are made (adaptive views, calvingfronts.workflow.batch_run).
     """
     from calvingfronts.grid import pixel_window
-    from calvingfronts.inference.front_model import CONTEXT_PX, MEMBER_VIEWS
+    from calvingfronts.inference.front_model import CONTEXT_PX, MEMBER_VIEWS, Prediction
 
+    prediction = None  # where the scene is rejected
     with rejecting("inference", output, scene):
         raster = read_raster(preprocessed)
         image = raster.band
@@ -234,9 +241,24 @@ def inference_stage(
         )
         inferred = np.zeros(image.shape, dtype=bool)
         inferred[rows, cols] = True
-        prediction = model.predict_scene(
-            np.where(valid, image, 0.0)[rows, cols], tile_size, overlap, members
-        )
+        window = np.where(valid, image, 0.0)[rows, cols]
+        made = 0 if earlier is None else len(earlier.members)
+        if earlier is not None and (made >= members or earlier.members.shape[1:] != window.shape):
+            # The caller's bug, not the scene's fault: not a rejection (rejecting lets it by).
+            raise AssertionError(
+                f"the earlier prediction ({made} views of {earlier.members.shape[1:]}) is not "
+                f"a start of {members} views of this scene's {window.shape} window"
+            )
+        if made:
+            rest = model.predict_scene(window, tile_size, overlap, members, first_member=made)
+            zones = (
+                None
+                if rest.zones is None
+                else (earlier.zones * made + rest.zones * (members - made)) / members
+            )
+            prediction = Prediction(np.concatenate([earlier.members, rest.members]), zones)
+        else:
+            prediction = model.predict_scene(window, tile_size, overlap, members)
         zone_count = 0 if prediction.zones is None else len(prediction.zones)
         # One array for every band, filled in place: the full-scene maps are the stage's
         # largest memory, and copies of them (a stack, then a concatenation) would double it.
@@ -257,6 +279,7 @@ def inference_stage(
             bands[1 + member_bands :, rows, cols] = prediction.zones
             tags["ZONES"] = ",".join(model.info.zones)
         write_raster(output, encode_probability(bands, valid, raster.transform, raster.crs, tags))
+    return prediction
 
 
 # Probabilities are stored as bytes: steps of 1/254 are far finer than any threshold needs,
