@@ -65,6 +65,14 @@ def archive_config(base: dict, glaciers: int) -> dict:
     return config
 
 
+def scratch_workflow(folder: Path, checkout: Path, config: dict) -> None:
+    """``folder`` as a run folder of ``checkout``'s workflow with ``config``."""
+    for name in ("Snakefile", "workflow", "models", "profiles"):
+        (folder / name).symlink_to(checkout / name)
+    shutil.copytree(checkout / "config", folder / "config")
+    (folder / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+
 def write_manifests(folder: Path, config: dict, scenes: int) -> int:
     """Local manifests with ``scenes`` scenes in all, evenly in time; the count written."""
     sensors = [(g, s) for g in config["glaciers"] for s in SENSORS]
@@ -147,17 +155,11 @@ def main() -> None:
     for scenes in args.scenes:
         with tempfile.TemporaryDirectory(prefix="planning.") as scratch:
             folder = Path(scratch)
-            for name in ("Snakefile", "workflow", "models", "profiles"):
-                (folder / name).symlink_to(checkout / name)
-            shutil.copytree(checkout / "config", folder / "config")
-            (folder / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+            scratch_workflow(folder, checkout, config)
             written = write_manifests(folder, config, scenes)
-            manifests = [
-                f"results/{glacier}/manifests/{sensor}.csv"
-                for glacier in config["glaciers"]
-                for sensor in SENSORS
-            ]
-            snakemake(folder, checkout, *manifests)
+            # Each glacier's listing (one checkpoint job a glacier, every sensor in it).
+            listings = [f"results/{glacier}/manifests" for glacier in config["glaciers"]]
+            snakemake(folder, checkout, *listings)
             targets = [f"results/{glacier}_fronts.gpkg" for glacier in config["glaciers"]]
             dry = snakemake(folder, checkout, "-n", *targets, timed=True)
             noop = {"wall_s": float("nan"), "cpu_s": float("nan"), "peak_gb": float("nan")}

@@ -197,3 +197,21 @@ def test_a_glacier_whose_every_listing_failed_is_said_to_have_no_geopackage(tmp_
     assert "no GeoPackage: no sensor could be listed" in text
     assert "no GeoPackage was written for jakobshavn" in error
     assert "are in the GeoPackage" not in error
+
+
+def test_a_manifest_with_a_scene_id_twice_is_refused_by_name(tmp_path):
+    from datetime import datetime, timezone
+
+    from calvingfronts.scenes.manifest import Scene, read_manifest, write_manifest
+
+    def scene(scene_id, day):
+        acquired = datetime(2020, 1, day, tzinfo=timezone.utc)
+        return Scene(scene_id, "demo", "landsat8", "local", acquired, f"{scene_id}.tif")
+
+    path = tmp_path / "landsat8.csv"
+    with pytest.raises(ValueError, match=r"landsat8.csv: duplicate scene ids \['A', 'C'\]"):
+        write_manifest([scene("C", 1), scene("A", 2), scene("B", 3), scene("A", 4),
+                        scene("C", 5)], path)  # fmt: skip
+    assert not path.exists()
+    write_manifest([scene("B", 3), scene("A", 2)], path)
+    assert [s.scene_id for s in read_manifest(path)] == ["A", "B"]

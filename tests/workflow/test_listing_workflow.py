@@ -66,7 +66,7 @@ def test_an_archive_down_fails_its_sensor_only_and_the_run_says_so(stac_archive,
     rejected = geopandas.read_file(gpkg, layer="rejected")
     assert set(fronts.scene_id) | set(rejected.scene_id) == {SCENE}
 
-    # The next run lists landsat8 again by itself, and only landsat8.
+    # The next run lists the glacier again by itself (one job for its sensors).
     plan = snakemake(workdir, "--dry-run", "--quiet", "rules")
     assert plan.returncode == 0, plan.stderr[-3000:]
     jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", plan.stdout, flags=re.MULTILINE))

@@ -1,7 +1,7 @@
 rule process_batch:
     """Fetch, preprocess, infer and vectorize one period's scenes of a sensor in one process."""
     input:
-        manifest=sensor_manifest,
+        listing=sensor_manifest,
     output:
         records="results/{glacier}/batches/{sensor}/{batch}.json",
     log:
@@ -25,6 +25,8 @@ rule process_batch:
         # work is spread (batches.fetch_threads, inference.batch_size) is read from the
         # config by the script: it changes no product, so it reruns no batch.
         scenes=batch_inputs,
+        # In the listing folder (the input).
+        manifest=lambda wildcards: manifest_path(wildcards.glacier, wildcards.sensor),
         histogram=config["histogram"],
         min_valid_fraction=config["preprocess"]["min_valid_fraction"],
         model=model_identity(config["model"]),

@@ -49,30 +49,51 @@ def glacier_sensors(glacier):
     return enabled_sensors(config["glaciers"][glacier])
 
 
-def listing_params(wildcards):
-    """What the scene list depends on; a change re-lists the scenes.
-
-    A live archive with an open-ended date range is re-listed once a day, so re-running the
-    target picks up new acquisitions without asking the archive again within the day.
-    """
-    settings = config["glaciers"][wildcards.glacier]["sensors"][wildcards.sensor]
+def _sensor_listing_params(glacier, sensor):
+    """What one sensor's scene list depends on. A live archive with an open-ended date
+    range is re-listed once a day, so re-running the target picks up new acquisitions
+    without asking the archive again within the day."""
+    settings = config["glaciers"][glacier]["sensors"][sensor]
     params = {
         "settings": settings,
         "source_options": config.get("sources", {}).get(settings["source"]),
     }
     if settings["source"] in LIVE_SOURCES and settings.get("end") is None:
         params["listed_on"] = date.today().isoformat()
-    return json.dumps(params, sort_keys=True, default=str)
+    return params
 
 
-def local_manifest(wildcards):
-    """The user's manifest CSV for the local source, so editing it re-lists the scenes."""
-    settings = config["glaciers"][wildcards.glacier]["sensors"][wildcards.sensor]
-    return [settings["manifest"]] if settings["source"] == "local" else []
+def listing_params(wildcards):
+    """What the glacier's scene lists depend on, sensor by sensor; a change re-lists them."""
+    return json.dumps(
+        {
+            sensor: _sensor_listing_params(wildcards.glacier, sensor)
+            for sensor in glacier_sensors(wildcards.glacier)
+        },
+        sort_keys=True,
+        default=str,
+    )
+
+
+def local_manifests(wildcards):
+    """The user's manifest CSVs of the glacier's local sensors, so editing one re-lists."""
+    sensors = config["glaciers"][wildcards.glacier]["sensors"]
+    return sorted(
+        {
+            sensors[sensor]["manifest"]
+            for sensor in glacier_sensors(wildcards.glacier)
+            if sensors[sensor]["source"] == "local"
+        }
+    )
+
+
+def manifests_folder(glacier):
+    """The listing's output: every sensor's manifest and listing record."""
+    return f"results/{glacier}/manifests"
 
 
 def manifest_path(glacier, sensor):
-    return f"results/{glacier}/manifests/{sensor}.csv"
+    return f"{manifests_folder(glacier)}/{sensor}.csv"
 
 
 @functools.lru_cache(maxsize=None)
@@ -86,7 +107,8 @@ def sensor_batches(glacier, sensor):
     if not os.path.exists(path):
         raise WorkflowError(
             f"{path} does not exist yet: list the scenes first "
-            f"(snakemake {path}, or the glacier's target results/{glacier}_fronts.gpkg)"
+            f"(snakemake {manifests_folder(glacier)}, or the glacier's target "
+            f"results/{glacier}_fronts.gpkg)"
         )
     return _manifest_batches(
         path, os.stat(path).st_mtime_ns, config["batches"]["period"]
@@ -94,9 +116,9 @@ def sensor_batches(glacier, sensor):
 
 
 def sensor_manifest(wildcards):
-    """The manifest that lists a batch's scenes: its time stamp never triggers a rerun
+    """The listing that holds a batch's manifest: its time stamp never triggers a rerun
     (ancient), so re-listing a glacier reruns only the batches whose scenes changed."""
-    return ancient(manifest_path(wildcards.glacier, wildcards.sensor))
+    return ancient(manifests_folder(wildcards.glacier))
 
 
 def batch_scenes(wildcards):
@@ -150,10 +172,10 @@ def batch_inputs(wildcards):
 def glacier_batch_records(wildcards):
     """The record file of every batch of a glacier, over all its sensors (known after
     listing), in time order per sensor."""
+    # Waits for the checkpoint: the scenes are known once the archives were asked.
+    checkpoints.list_scenes.get(glacier=wildcards.glacier)
     records = []
     for sensor in glacier_sensors(wildcards.glacier):
-        # Waits for the checkpoint: the scenes are known once the archive was asked.
-        checkpoints.list_scenes.get(glacier=wildcards.glacier, sensor=sensor)
         records += [
             batch_output(wildcards.glacier, sensor, batch)
             for batch in sensor_batches(wildcards.glacier, sensor)
@@ -161,10 +183,16 @@ def glacier_batch_records(wildcards):
     return records
 
 
+def glacier_listing(wildcards):
+    """The glacier's listing folder, as an input: a rule that reads its files runs after
+    the listing, and again after a new one."""
+    return manifests_folder(wildcards.glacier)
+
+
 def glacier_manifests(wildcards):
+    """The manifest of each of a glacier's sensors, in its listing folder."""
     return [
-        f"results/{wildcards.glacier}/manifests/{sensor}.csv"
-        for sensor in glacier_sensors(wildcards.glacier)
+        manifest_path(wildcards.glacier, s) for s in glacier_sensors(wildcards.glacier)
     ]
 
 
@@ -177,11 +205,15 @@ def glacier_listings(wildcards):
 
 
 def failed_listings_so_far(wildcards):
-    """Failed listings of the sensor so far: a new failure changes it, and Snakemake
-    reruns a job whose parameters changed, so the next run lists the sensor again."""
-    return failed_listings(
-        listing_record_path(manifest_path(wildcards.glacier, wildcards.sensor))
-    )
+    """Failed listings of each of the glacier's sensors so far: a new failure changes them,
+    and Snakemake reruns a job whose parameters changed, so the next run lists again. Read
+    here, before the job: the listing's folder is emptied when it reruns."""
+    return {
+        sensor: failed_listings(
+            listing_record_path(manifest_path(wildcards.glacier, sensor))
+        )
+        for sensor in glacier_sensors(wildcards.glacier)
+    }
 
 
 GEOMETRY_KEYS = ("fjord", "centreline", "box", "flow_azimuth")

@@ -1,7 +1,7 @@
 rule synthetic_truth:
     """The true fronts of a glacier whose scenes come from the synthetic source."""
     input:
-        manifests=glacier_manifests,
+        listing=glacier_listing,
     output:
         truth="results/{glacier}_synthetic_truth.gpkg",
     log:
@@ -10,6 +10,9 @@ rule synthetic_truth:
         "results/benchmarks/{glacier}/synthetic_truth.tsv"
     conda:
         "../../envs/workflow.yaml"
+    params:
+        # In the listing folder (the input).
+        manifests=glacier_manifests,
     script:
         "../scripts/synthetic_truth.py"
 

@@ -2,7 +2,7 @@ rule merge_fronts:
     """A glacier's fronts, screened, with rejections and positions: the GeoPackage."""
     input:
         batches=glacier_batch_records,
-        listings=glacier_listings,
+        listing=glacier_listing,
         outlines=glacier_outline_files,
     output:
         gpkg=report(
@@ -27,5 +27,7 @@ rule merge_fronts:
     params:
         screening=config["screening"],
         geometry=glacier_geometry,
+        # In the listing folder (the input): rows set aside, failed archives.
+        listings=glacier_listings,
     script:
         "../scripts/merge_fronts.py"

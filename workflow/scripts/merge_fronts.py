@@ -18,7 +18,7 @@ from calvingfronts.workflow.batches import read_batch_records
 
 logs.configure(snakemake.log[0])
 log = logging.getLogger("merge_fronts")
-listings = [read_listing_record(path) for path in snakemake.input.listings]
+listings = [read_listing_record(path) for path in snakemake.params.listings]
 for listing in listings:
     if listing["status"] == "failed":
         log.error("%s: not listed: %s", listing["sensor"], listing["reason"])

@@ -9,7 +9,7 @@ from calvingfronts.workflow.batches import group_by_batch
 logs.configure(snakemake.log[0])
 wildcards, params, config = snakemake.wildcards, snakemake.params, snakemake.config
 period = config["batches"]["period"]
-scenes = group_by_batch(read_manifest(snakemake.input.manifest), period)[wildcards.batch]
+scenes = group_by_batch(read_manifest(params.manifest), period)[wildcards.batch]
 settings = BatchSettings(
     histogram=params.histogram,
     min_valid_fraction=params.min_valid_fraction,

@@ -7,5 +7,5 @@ from calvingfronts.synthetic.scenes import write_truth
 
 logs.configure(snakemake.log[0])
 glacier = glacier_config(snakemake.config, snakemake.wildcards.glacier)
-scenes = [scene for path in snakemake.input.manifests for scene in read_manifest(path)]
+scenes = [scene for path in snakemake.params.manifests for scene in read_manifest(path)]
 write_truth(glacier, scenes, snakemake.output.truth)

@@ -12,7 +12,7 @@ A listing can go wrong in two ways that must not stop the rest of the run:
 
 The record (``results/<glacier>/manifests/<sensor>.listing.json``) also counts the failed
 listings so far: the workflow passes that count to the listing as a parameter, so a
-failure changes it and the next run lists the sensor again by itself.
+failure changes it and the next run lists the glacier's sensors again by itself.
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ def read_listing_record(path: str | os.PathLike) -> dict:
 
 def failed_listings(path: str | os.PathLike) -> int:
     """Failed listings so far recorded at ``path`` (0 without a record): a new failure
-    changes it, which makes Snakemake list the sensor again on the next run."""
+    changes it, which makes Snakemake list the glacier again on the next run."""
     try:
         return int(read_listing_record(path).get("failed_listings", 0))
     except (ValueError, TypeError):

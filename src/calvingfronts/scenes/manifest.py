@@ -13,6 +13,7 @@ import io
 import json
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -134,8 +135,8 @@ def manifest_text(scenes: list[Scene]) -> str:
 
 
 def write_manifest(scenes: list[Scene], path: str | Path) -> None:
-    ids = [s.scene_id for s in scenes]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    # Counted once, not searched for each scene: a sensor can list tens of thousands.
+    duplicates = sorted(i for i, n in Counter(s.scene_id for s in scenes).items() if n > 1)
     if duplicates:
         raise ValueError(f"{path}: duplicate scene ids {duplicates}")
     with atomic_path(path) as tmp:
