@@ -40,11 +40,14 @@ def main() -> None:
         folder = Path(scratch)
         scratch_workflow(folder, checkout, config)
         written = write_manifests(folder, config, args.scenes)
-        targets = [
-            f"results/{glacier}/manifests" + (f"/{sensor}.csv" if args.per_sensor else "")
-            for glacier in config["glaciers"]
-            for sensor in (SENSORS if args.per_sensor else SENSORS[:1])
-        ]
+        if args.per_sensor:
+            targets = [
+                f"results/{glacier}/manifests/{sensor}.csv"
+                for glacier in config["glaciers"]
+                for sensor in SENSORS
+            ]
+        else:
+            targets = [f"results/{glacier}/manifests" for glacier in config["glaciers"]]
         env = {**os.environ, "PYTHONPATH": str(checkout / "src")}
         start = time.perf_counter()
         command = [sys.executable, "-m", "snakemake", "--cores", "2", *targets]

@@ -1,7 +1,7 @@
 rule process_batch:
     """Fetch, preprocess, infer and vectorize one period's scenes of a sensor in one process."""
     input:
-        listing=sensor_manifest,
+        listing=batch_listing,
     output:
         records="results/{glacier}/batches/{sensor}/{batch}.json",
     log:

@@ -115,10 +115,11 @@ def sensor_batches(glacier, sensor):
     )
 
 
-def sensor_manifest(wildcards):
-    """The listing that holds a batch's manifest: its time stamp never triggers a rerun
-    (ancient), so re-listing a glacier reruns only the batches whose scenes changed."""
-    return ancient(manifests_folder(wildcards.glacier))
+def batch_listing(wildcards):
+    """The glacier's listing folder, as a batch's input: its time stamp never triggers a
+    rerun (ancient), so re-listing a glacier reruns only the batches whose scenes changed.
+    """
+    return ancient(glacier_listing(wildcards))
 
 
 def batch_scenes(wildcards):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from calvingfronts import logs
 from calvingfronts.glaciers.config import glacier_config
-from calvingfronts.scenes.listing import write_listing_record
+from calvingfronts.scenes.listing import listing_record_path, write_listing_record
 from calvingfronts.scenes.manifest import write_manifest
 from calvingfronts.workflow.pipeline import list_stage
 
@@ -20,8 +20,9 @@ for sensor in snakemake.params.sensors:
     )
     # A failed listing still writes both: an empty manifest lets the glacier's other sensors
     # and its merge go on; the record makes the run end non-zero and the next run list again.
-    write_manifest(listing.scenes, folder / f"{sensor}.csv")
+    manifest = folder / f"{sensor}.csv"
+    write_manifest(listing.scenes, manifest)
     failed_before = snakemake.params.failed_listings.get(sensor, 0)
-    write_listing_record(listing.record(failed_before), folder / f"{sensor}.listing.json")
+    write_listing_record(listing.record(failed_before), listing_record_path(manifest))
     # Shown in Snakemake's own output: the progress a user watches.
     print(listing.summary(), file=sys.stderr)
